@@ -100,7 +100,13 @@ impl<'a> Validator<'a> {
         probe.violations.is_empty()
     }
 
-    pub(crate) fn check(&mut self, schema: &Value, instance: &Value, path: &FieldPath, depth: usize) {
+    pub(crate) fn check(
+        &mut self,
+        schema: &Value,
+        instance: &Value,
+        path: &FieldPath,
+        depth: usize,
+    ) {
         if depth > MAX_DEPTH {
             self.report(path, Rule::UnresolvedRef, "schema nests too deeply".into());
             return;
@@ -126,22 +132,26 @@ impl<'a> Validator<'a> {
             }
             return;
         }
-        if let Some(expected) = schema.get("type").and_then(Value::as_str) {
-            if !has_type(instance, expected) {
-                let article = if expected.starts_with(['a', 'e', 'i', 'o']) { "an" } else { "a" };
-                self.report(path, Rule::Type, format!("must be {article} {expected}"));
-                return;
-            }
+        if let Some(expected) = schema.get("type").and_then(Value::as_str)
+            && !has_type(instance, expected)
+        {
+            let article = if expected.starts_with(['a', 'e', 'i', 'o']) {
+                "an"
+            } else {
+                "a"
+            };
+            self.report(path, Rule::Type, format!("must be {article} {expected}"));
+            return;
         }
-        if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-            if !allowed.contains(instance) {
-                let listed: Vec<String> = allowed.iter().map(render).collect();
-                self.report(
-                    path,
-                    Rule::Enum,
-                    format!("must be one of {}", listed.join(", ")),
-                );
-            }
+        if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+            && !allowed.contains(instance)
+        {
+            let listed: Vec<String> = allowed.iter().map(render).collect();
+            self.report(
+                path,
+                Rule::Enum,
+                format!("must be one of {}", listed.join(", ")),
+            );
         }
         self.check_composition(schema, instance, path, depth);
         match instance {
@@ -165,10 +175,16 @@ impl<'a> Validator<'a> {
                 self.check(branch, instance, path, depth + 1);
             }
         }
-        if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
-            if !branches.iter().any(|b| self.conforms(b, instance, path, depth + 1)) {
-                self.report(path, Rule::AnyOf, "matches none of the allowed forms".into());
-            }
+        if let Some(branches) = schema.get("anyOf").and_then(Value::as_array)
+            && !branches
+                .iter()
+                .any(|b| self.conforms(b, instance, path, depth + 1))
+        {
+            self.report(
+                path,
+                Rule::AnyOf,
+                "matches none of the allowed forms".into(),
+            );
         }
         if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
             let matched = branches
@@ -177,7 +193,11 @@ impl<'a> Validator<'a> {
                 .count();
             match matched {
                 1 => {}
-                0 => self.report(path, Rule::OneOf, "matches none of the allowed forms".into()),
+                0 => self.report(
+                    path,
+                    Rule::OneOf,
+                    "matches none of the allowed forms".into(),
+                ),
                 n => self.report(
                     path,
                     Rule::OneOf,
@@ -185,24 +205,37 @@ impl<'a> Validator<'a> {
                 ),
             }
         }
-        if let Some(excluded) = schema.get("not") {
-            if self.conforms(excluded, instance, path, depth + 1) {
-                self.report(path, Rule::Not, format!("must not be {}", render(instance)));
-            }
+        if let Some(excluded) = schema.get("not")
+            && self.conforms(excluded, instance, path, depth + 1)
+        {
+            self.report(path, Rule::Not, format!("must not be {}", render(instance)));
         }
     }
 
-    fn check_string(&mut self, schema: &serde_json::Map<String, Value>, text: &str, path: &FieldPath) {
+    fn check_string(
+        &mut self,
+        schema: &serde_json::Map<String, Value>,
+        text: &str,
+        path: &FieldPath,
+    ) {
         let length = text.chars().count() as u64;
-        if let Some(min) = schema.get("minLength").and_then(Value::as_u64) {
-            if length < min {
-                self.report(path, Rule::MinLength, format!("is shorter than {min} characters"));
-            }
+        if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+            && length < min
+        {
+            self.report(
+                path,
+                Rule::MinLength,
+                format!("is shorter than {min} characters"),
+            );
         }
-        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
-            if length > max {
-                self.report(path, Rule::MaxLength, format!("is longer than {max} characters"));
-            }
+        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+            && length > max
+        {
+            self.report(
+                path,
+                Rule::MaxLength,
+                format!("is longer than {max} characters"),
+            );
         }
         if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
             // Patterns are compiled at load time; one missing here was never loaded.
@@ -211,26 +244,59 @@ impl<'a> Validator<'a> {
                 .pattern(pattern)
                 .is_some_and(|regex| regex.find(text).is_some());
             if !matches {
-                self.report(path, Rule::Pattern, format!("does not match the pattern {pattern}"));
+                self.report(
+                    path,
+                    Rule::Pattern,
+                    format!("does not match the pattern {pattern}"),
+                );
             }
         }
     }
 
-    fn check_number(&mut self, schema: &serde_json::Map<String, Value>, value: &Value, path: &FieldPath) {
+    fn check_number(
+        &mut self,
+        schema: &serde_json::Map<String, Value>,
+        value: &Value,
+        path: &FieldPath,
+    ) {
         let Some(number) = value.as_f64() else { return };
         let exclusive = |key: &str| schema.get(key).and_then(Value::as_bool) == Some(true);
         if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
-            let below = if exclusive("exclusiveMinimum") { number <= min } else { number < min };
+            let below = if exclusive("exclusiveMinimum") {
+                number <= min
+            } else {
+                number < min
+            };
             if below {
-                let relation = if exclusive("exclusiveMinimum") { "more than" } else { "at least" };
-                self.report(path, Rule::Minimum, format!("must be {relation} {}", render_number(min)));
+                let relation = if exclusive("exclusiveMinimum") {
+                    "more than"
+                } else {
+                    "at least"
+                };
+                self.report(
+                    path,
+                    Rule::Minimum,
+                    format!("must be {relation} {}", render_number(min)),
+                );
             }
         }
         if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
-            let above = if exclusive("exclusiveMaximum") { number >= max } else { number > max };
+            let above = if exclusive("exclusiveMaximum") {
+                number >= max
+            } else {
+                number > max
+            };
             if above {
-                let relation = if exclusive("exclusiveMaximum") { "less than" } else { "at most" };
-                self.report(path, Rule::Maximum, format!("must be {relation} {}", render_number(max)));
+                let relation = if exclusive("exclusiveMaximum") {
+                    "less than"
+                } else {
+                    "at most"
+                };
+                self.report(
+                    path,
+                    Rule::Maximum,
+                    format!("must be {relation} {}", render_number(max)),
+                );
             }
         }
     }
@@ -243,15 +309,23 @@ impl<'a> Validator<'a> {
         depth: usize,
     ) {
         let count = items.len() as u64;
-        if let Some(min) = schema.get("minItems").and_then(Value::as_u64) {
-            if count < min {
-                self.report(path, Rule::MinItems, format!("must have at least {min} item(s), has {count}"));
-            }
+        if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+            && count < min
+        {
+            self.report(
+                path,
+                Rule::MinItems,
+                format!("must have at least {min} item(s), has {count}"),
+            );
         }
-        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
-            if count > max {
-                self.report(path, Rule::MaxItems, format!("must have at most {max} items, has {count}"));
-            }
+        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+            && count > max
+        {
+            self.report(
+                path,
+                Rule::MaxItems,
+                format!("must have at most {max} items, has {count}"),
+            );
         }
         if schema.get("uniqueItems").and_then(Value::as_bool) == Some(true) {
             let duplicate = items
@@ -369,12 +443,17 @@ mod tests {
 
     #[test]
     fn a_conforming_value_has_no_violations() {
-        assert!(rules(json!({"country": "SE", "amount": 5, "lines": [{"name": "x"}], "status": "zz"})).is_empty());
+        assert!(
+            rules(json!({"country": "SE", "amount": 5, "lines": [{"name": "x"}], "status": "zz"}))
+                .is_empty()
+        );
     }
 
     #[test]
     fn reports_every_violation_with_its_path() {
-        let found = rules(json!({"country": "Sweden", "amount": 101, "lines": [{"name": ""}, {}, {"name": "y"}]}));
+        let found = rules(
+            json!({"country": "Sweden", "amount": 101, "lines": [{"name": ""}, {}, {"name": "y"}]}),
+        );
         assert_eq!(
             found,
             vec![
@@ -402,7 +481,9 @@ mod tests {
 
     #[test]
     fn open_enum_branches_are_exclusive() {
-        assert!(rules(json!({"country": "SE", "lines": [{"name": "x"}], "status": "a"})).is_empty());
+        assert!(
+            rules(json!({"country": "SE", "lines": [{"name": "x"}], "status": "a"})).is_empty()
+        );
         assert_eq!(
             rules(json!({"country": "SE", "lines": [{"name": "x"}], "status": 3})),
             vec![("status".to_string(), Rule::OneOf)]
@@ -411,7 +492,10 @@ mod tests {
 
     #[test]
     fn missing_schema_and_bad_pattern_are_errors_not_panics() {
-        assert_eq!(doc().validate("nope", &json!({}))[0].rule, Rule::UnresolvedRef);
+        assert_eq!(
+            doc().validate("nope", &json!({}))[0].rule,
+            Rule::UnresolvedRef
+        );
         let err = SchemaDocument::from_json(json!({"a": {"pattern": "(["}})).unwrap_err();
         assert!(err.to_string().starts_with("/a/pattern: pattern"), "{err}");
     }

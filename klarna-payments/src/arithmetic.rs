@@ -1,0 +1,264 @@
+//! Klarna's order arithmetic: the rules behind most `BAD_VALUE` rejections, checked
+//! before a request leaves the process, and helpers that compute the amounts for you.
+//!
+//! All amounts are integers in minor units; tax rates are basis points (2500 = 25%).
+//! The checks use 128-bit arithmetic, so no input can overflow or panic.
+
+use crate::types::{OrderLine, OrderLineType};
+
+/// The amounts of one order line, as [`line_amounts`] computes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineAmounts {
+    /// `quantity * unit_price - total_discount_amount`.
+    pub total_amount: i64,
+    /// The tax included in `total_amount` at the line's tax rate, rounded half away from zero.
+    pub total_tax_amount: i64,
+}
+
+/// The order totals of a list of lines, as [`order_amounts`] computes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderAmounts {
+    /// The sum of the lines' `total_amount`.
+    pub order_amount: i64,
+    /// The sum of the lines' `total_tax_amount`; in the US, the sum of the `sales_tax` lines.
+    pub order_tax_amount: i64,
+}
+
+/// Computes a line's `total_amount` and `total_tax_amount` from its unit price,
+/// quantity, discount and tax rate. `None` if the result does not fit an `i64`.
+///
+/// ```
+/// use klarna_payments::arithmetic::line_amounts;
+///
+/// // 2 × 29.75 with a 5.00 discount at 20% tax.
+/// let amounts = line_amounts(2975, 2, 500, 2000).unwrap();
+/// assert_eq!(amounts.total_amount, 5450);
+/// assert_eq!(amounts.total_tax_amount, 908);
+/// ```
+pub fn line_amounts(
+    unit_price: i64,
+    quantity: i64,
+    total_discount_amount: i64,
+    tax_rate: i64,
+) -> Option<LineAmounts> {
+    let total = i128::from(unit_price) * i128::from(quantity) - i128::from(total_discount_amount);
+    let tax = rounded_tax(total, i128::from(tax_rate))?;
+    Some(LineAmounts {
+        total_amount: i64::try_from(total).ok()?,
+        total_tax_amount: i64::try_from(tax).ok()?,
+    })
+}
+
+/// Computes `order_amount` and `order_tax_amount` for `lines`. In the US
+/// (`purchase_country` `US`), tax travels in `sales_tax` lines, so the order's tax is
+/// the sum of those lines' totals. `None` on overflow.
+pub fn order_amounts(purchase_country: &str, lines: &[OrderLine]) -> Option<OrderAmounts> {
+    let us = purchase_country.eq_ignore_ascii_case("US");
+    let mut amount: i128 = 0;
+    let mut tax: i128 = 0;
+    for line in lines {
+        amount += i128::from(line.total_amount);
+        tax += i128::from(if us && is_type(line, OrderLineType::SalesTax) {
+            line.total_amount
+        } else {
+            line.total_tax_amount.unwrap_or(0)
+        });
+    }
+    Some(OrderAmounts {
+        order_amount: i64::try_from(amount).ok()?,
+        order_tax_amount: i64::try_from(tax).ok()?,
+    })
+}
+
+/// `total * rate / (10000 + rate)`, rounded half away from zero.
+fn rounded_tax(total: i128, rate: i128) -> Option<i128> {
+    let denominator = 10_000 + rate;
+    if denominator <= 0 {
+        return None;
+    }
+    let doubled = 2 * total * rate;
+    let magnitude = (doubled.abs() + denominator) / (2 * denominator);
+    Some(if doubled < 0 { -magnitude } else { magnitude })
+}
+
+/// Which of Klarna's rules a value breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ArithmeticRule {
+    /// `total_amount = quantity * unit_price - total_discount_amount`.
+    LineTotal,
+    /// `total_tax_amount` within ±1 of `total_amount - total_amount * 10000 / (10000 + tax_rate)`.
+    LineTax,
+    /// A discount line's `total_amount` and `total_tax_amount` are zero or negative.
+    DiscountSign,
+    /// `order_amount = sum(total_amount)`.
+    OrderAmount,
+    /// `order_tax_amount = sum(total_tax_amount)` (in the US, the sum of the `sales_tax` lines).
+    OrderTaxAmount,
+    /// In the US, lines other than `sales_tax` carry `tax_rate` 0 and no tax.
+    UsSalesTax,
+}
+
+/// One broken arithmetic rule, with the value Klarna expects and the one sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArithmeticViolation {
+    /// Klarna's path of the offending field, e.g. `order_lines[2].total_tax_amount`.
+    pub field: String,
+    /// The rule broken.
+    pub rule: ArithmeticRule,
+    /// What the field should hold (for [`ArithmeticRule::DiscountSign`], the bound: 0).
+    pub expected: i64,
+    /// What it holds.
+    pub actual: i64,
+}
+
+impl std::fmt::Display for ArithmeticViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (field, expected, actual) = (&self.field, self.expected, self.actual);
+        match self.rule {
+            ArithmeticRule::LineTotal => write!(
+                f,
+                "{field} is {actual}, expected {expected} (quantity × unit_price − total_discount_amount)"
+            ),
+            ArithmeticRule::LineTax => write!(
+                f,
+                "{field} is {actual}, expected {expected} ±1 (the tax included in total_amount at tax_rate)"
+            ),
+            ArithmeticRule::DiscountSign => write!(
+                f,
+                "{field} is {actual}, but a discount line must not be positive"
+            ),
+            ArithmeticRule::OrderAmount => write!(
+                f,
+                "{field} is {actual}, expected {expected} (the sum of the lines' total_amount)"
+            ),
+            ArithmeticRule::OrderTaxAmount => write!(
+                f,
+                "{field} is {actual}, expected {expected} (the sum of the lines' tax)"
+            ),
+            ArithmeticRule::UsSalesTax => write!(
+                f,
+                "{field} is {actual}, expected {expected}: US orders carry tax in a separate sales_tax line"
+            ),
+        }
+    }
+}
+
+/// The order fields the rules look at; shared by create and update requests.
+#[derive(Clone, Copy, Debug)]
+pub struct OrderView<'a> {
+    /// `purchase_country`, when known.
+    pub purchase_country: Option<&'a str>,
+    /// `order_amount`, when sent.
+    pub order_amount: Option<i64>,
+    /// `order_tax_amount`, when sent.
+    pub order_tax_amount: Option<i64>,
+    /// `order_lines`, when sent.
+    pub order_lines: Option<&'a [OrderLine]>,
+}
+
+fn is_type(line: &OrderLine, kind: OrderLineType) -> bool {
+    line.type_ == Some(kind)
+}
+
+/// Every arithmetic rule `order` breaks, in field order (empty when it is consistent).
+/// Without `order_lines` nothing can be checked.
+pub fn check_order(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
+    let mut found = Vec::new();
+    let Some(lines) = order.order_lines else {
+        return found;
+    };
+    let us = order
+        .purchase_country
+        .is_some_and(|c| c.eq_ignore_ascii_case("US"));
+    let mut sum_amount: i128 = 0;
+    let mut sum_tax: i128 = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let field = |name: &str| format!("order_lines[{i}].{name}");
+        let mut push = |name: &str, rule, expected: i128, actual: i64| {
+            found.push(ArithmeticViolation {
+                field: field(name),
+                rule,
+                expected: clamp(expected),
+                actual,
+            })
+        };
+        let discount = line.total_discount_amount.unwrap_or(0);
+        let rate = line.tax_rate.unwrap_or(0);
+        let tax = line.total_tax_amount.unwrap_or(0);
+        let expected_total =
+            i128::from(line.quantity) * i128::from(line.unit_price) - i128::from(discount);
+        if expected_total != i128::from(line.total_amount) {
+            push(
+                "total_amount",
+                ArithmeticRule::LineTotal,
+                expected_total,
+                line.total_amount,
+            );
+        }
+        let sales_tax_line = is_type(line, OrderLineType::SalesTax);
+        if us && !sales_tax_line {
+            if rate != 0 {
+                push("tax_rate", ArithmeticRule::UsSalesTax, 0, rate);
+            }
+            if tax != 0 {
+                push("total_tax_amount", ArithmeticRule::UsSalesTax, 0, tax);
+            }
+        } else if !(us && sales_tax_line) {
+            // |tax - total*rate/(10000+rate)| <= 1, in exact integer arithmetic.
+            let total = i128::from(line.total_amount);
+            let denominator = 10_000 + i128::from(rate);
+            let off_by = (i128::from(tax) * denominator - total * i128::from(rate)).abs();
+            if denominator > 0 && off_by > denominator {
+                let expected = rounded_tax(total, i128::from(rate)).unwrap_or(0);
+                push("total_tax_amount", ArithmeticRule::LineTax, expected, tax);
+            }
+        }
+        if is_type(line, OrderLineType::Discount) {
+            if line.total_amount > 0 {
+                push(
+                    "total_amount",
+                    ArithmeticRule::DiscountSign,
+                    0,
+                    line.total_amount,
+                );
+            }
+            if tax > 0 {
+                push("total_tax_amount", ArithmeticRule::DiscountSign, 0, tax);
+            }
+        }
+        sum_amount += i128::from(line.total_amount);
+        sum_tax += i128::from(if us && sales_tax_line {
+            line.total_amount
+        } else {
+            tax
+        });
+    }
+    if let Some(amount) = order.order_amount
+        && i128::from(amount) != sum_amount
+    {
+        found.push(ArithmeticViolation {
+            field: "order_amount".into(),
+            rule: ArithmeticRule::OrderAmount,
+            expected: clamp(sum_amount),
+            actual: amount,
+        });
+    }
+    // Klarna tolerates rounding of about one unit per line in the order's tax.
+    let tolerance = i128::try_from(lines.len()).unwrap_or(i128::MAX);
+    if let Some(tax_sent) = order.order_tax_amount
+        && (i128::from(tax_sent) - sum_tax).abs() > tolerance
+    {
+        found.push(ArithmeticViolation {
+            field: "order_tax_amount".into(),
+            rule: ArithmeticRule::OrderTaxAmount,
+            expected: clamp(sum_tax),
+            actual: tax_sent,
+        });
+    }
+    found
+}
+
+fn clamp(value: i128) -> i64 {
+    i64::try_from(value).unwrap_or(if value < 0 { i64::MIN } else { i64::MAX })
+}

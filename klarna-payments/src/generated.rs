@@ -1,0 +1,13 @@
+//! The client and models progenitor generates from `openapi/klarna-payments.yaml` at
+//! build time. Nothing here is written by hand; `cargo xtask regen` renders the same
+//! code to `openapi/generated/` for review. Keep these settings in step with
+//! `xtask/src/generate.rs`.
+
+progenitor::generate_api!(
+    spec = "../openapi/klarna-payments.yaml",
+    interface = Builder,
+    tags = Merged,
+    hooks = Expected,
+    inner_type = crate::transport::Transport,
+    derives = [schemars::JsonSchema, PartialEq],
+);

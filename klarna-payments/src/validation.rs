@@ -1,0 +1,176 @@
+//! Checks a request body before it is sent: every constraint of the spec (including
+//! those the generated types cannot enforce, such as item counts and integer ranges)
+//! and Klarna's order arithmetic. Each violation names the field as Klarna would.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::arithmetic::{self, ArithmeticRule, ArithmeticViolation, OrderView};
+use crate::spec;
+use crate::types::{SessionCreate, SessionUpdate};
+
+/// A session request body the client can check before sending.
+pub trait SessionRequest: Serialize {
+    /// The spec schema the body must satisfy.
+    const SCHEMA: &'static str;
+
+    /// The order fields the arithmetic rules look at.
+    fn order(&self) -> OrderView<'_>;
+}
+
+impl SessionRequest for SessionCreate {
+    const SCHEMA: &'static str = "session_create";
+
+    fn order(&self) -> OrderView<'_> {
+        OrderView {
+            purchase_country: Some(self.purchase_country.as_str()),
+            order_amount: Some(*self.order_amount),
+            order_tax_amount: self.order_tax_amount.as_deref().copied(),
+            order_lines: Some(&self.order_lines),
+        }
+    }
+}
+
+impl SessionRequest for SessionUpdate {
+    const SCHEMA: &'static str = "session_update";
+
+    fn order(&self) -> OrderView<'_> {
+        OrderView {
+            purchase_country: self.purchase_country.as_deref().map(String::as_str),
+            order_amount: self.order_amount.as_deref().copied(),
+            order_tax_amount: self.order_tax_amount.as_deref().copied(),
+            order_lines: self.order_lines.as_deref().map(Vec::as_slice),
+        }
+    }
+}
+
+/// What kind of rule a [`Violation`] breaks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ViolationKind {
+    /// A constraint of the spec (type, pattern, length, range, item count, …).
+    Schema(klarna_schema::Rule),
+    /// One of Klarna's order arithmetic rules.
+    Arithmetic {
+        /// The rule.
+        rule: ArithmeticRule,
+        /// The value Klarna expects.
+        expected: i64,
+        /// The value sent.
+        actual: i64,
+    },
+}
+
+/// One reason a request would be refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Klarna's path of the field, e.g. `order_lines[2].total_tax_amount`
+    /// (empty for the body as a whole).
+    pub field: String,
+    /// The rule broken.
+    pub kind: ViolationKind,
+    /// What is wrong, in a sentence that includes the field.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<klarna_schema::Violation> for Violation {
+    fn from(v: klarna_schema::Violation) -> Self {
+        Self {
+            field: v.path.to_string(),
+            kind: ViolationKind::Schema(v.rule),
+            message: v.to_string(),
+        }
+    }
+}
+
+impl From<ArithmeticViolation> for Violation {
+    fn from(v: ArithmeticViolation) -> Self {
+        Self {
+            message: v.to_string(),
+            field: v.field,
+            kind: ViolationKind::Arithmetic {
+                rule: v.rule,
+                expected: v.expected,
+                actual: v.actual,
+            },
+        }
+    }
+}
+
+/// Which checks run before a request is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checks {
+    /// The spec's constraints (default on).
+    pub schema: bool,
+    /// Klarna's order arithmetic (default on).
+    pub arithmetic: bool,
+}
+
+impl Default for Checks {
+    fn default() -> Self {
+        Self {
+            schema: true,
+            arithmetic: true,
+        }
+    }
+}
+
+impl Checks {
+    /// No checks: the body goes to Klarna as it is.
+    pub const NONE: Checks = Checks {
+        schema: false,
+        arithmetic: false,
+    };
+}
+
+/// Every violation of `body`, schema constraints first, then arithmetic (empty when
+/// the body is fine).
+///
+/// ```
+/// use klarna_payments::types::{OrderLine, SessionCreate};
+/// use klarna_payments::validation::{validate, Checks};
+///
+/// let body: SessionCreate = SessionCreate::builder()
+///     .purchase_country("SE")
+///     .purchase_currency("SEK")
+///     .order_amount(1000)
+///     .order_lines(vec![])
+///     .try_into()
+///     .unwrap();
+/// let violations = validate(&body, Checks::default());
+/// assert_eq!(violations[0].field, "order_lines");
+/// assert_eq!(violations[0].message, "order_lines: must have at least 1 item(s), has 0");
+/// ```
+pub fn validate<T: SessionRequest>(body: &T, checks: Checks) -> Vec<Violation> {
+    let mut found: Vec<Violation> = Vec::new();
+    if checks.schema {
+        match serde_json::to_value(body) {
+            Ok(value) => found.extend(
+                spec::document()
+                    .validate(T::SCHEMA, &value)
+                    .into_iter()
+                    .map(Violation::from),
+            ),
+            Err(error) => found.push(Violation {
+                field: String::new(),
+                kind: ViolationKind::Schema(klarna_schema::Rule::Type),
+                message: format!("request body cannot be serialised: {error}"),
+            }),
+        }
+    }
+    if checks.arithmetic {
+        found.extend(
+            arithmetic::check_order(&body.order())
+                .into_iter()
+                .map(Violation::from),
+        );
+    }
+    found
+}

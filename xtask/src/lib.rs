@@ -1,0 +1,6 @@
+//! The maintainer tasks behind `cargo xtask`, as a library so that tests can drive them.
+
+pub mod generate;
+pub mod regen;
+pub mod rules;
+pub mod spec;

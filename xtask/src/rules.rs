@@ -1,0 +1,473 @@
+//! The project's rules for the hand-maintained spec. Each finding names the rule, the
+//! JSON pointer of the offending node and how to fix it. ARCHITECTURE.md states them.
+
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+use std::path::Path;
+
+use klarna_schema::SchemaDocument;
+use serde_json::Value;
+
+use crate::generate;
+use crate::spec::{self, deref, operations, push};
+
+/// Keywords that make a generated response model strict; forbidden on the response side.
+const STRICT_KEYWORDS: [&str; 9] = [
+    "enum",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+];
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Short rule name, e.g. `unresolved-ref`.
+    pub rule: &'static str,
+    /// JSON pointer into the spec (`""` for the whole document).
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub fix: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
+        write!(
+            f,
+            "error[{}] at {at}: {}\n  fix: {}",
+            self.rule, self.message, self.fix
+        )
+    }
+}
+
+fn finding(
+    rule: &'static str,
+    pointer: impl Into<String>,
+    message: impl Into<String>,
+    fix: impl Into<String>,
+) -> Finding {
+    Finding {
+        rule,
+        pointer: pointer.into(),
+        message: message.into(),
+        fix: fix.into(),
+    }
+}
+
+/// Loads and checks a spec file.
+pub fn validate_file(path: &Path) -> Vec<Finding> {
+    match spec::load(path) {
+        Ok(value) => validate(&value),
+        Err(message) => vec![finding(
+            "yaml",
+            "",
+            message,
+            "fix the YAML syntax at the position given",
+        )],
+    }
+}
+
+/// Every rule, in order; progenitor generation runs last and only on an otherwise clean spec.
+pub fn validate(spec: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    check_version(spec, &mut findings);
+    check_structure(spec, &mut findings);
+    check_refs(spec, "", spec, &mut findings);
+    check_operations(spec, &mut findings);
+    check_request_read_only(spec, &mut findings);
+    check_response_leniency(spec, &mut findings);
+    check_examples(spec, &mut findings);
+    if findings.is_empty()
+        && let Err(message) = generate::render(spec)
+    {
+        findings.push(finding(
+            "progenitor",
+            "",
+            format!("the Rust client cannot be generated from this spec: {message}"),
+            "change the construct progenitor/typify refuses (see the message); \
+                 `not` must hold an inline schema, not a $ref, and one operation's error \
+                 responses must share one schema",
+        ));
+    }
+    findings
+}
+
+fn check_version(spec: &Value, findings: &mut Vec<Finding>) {
+    let version = spec.get("openapi").and_then(Value::as_str).unwrap_or("");
+    let parts: Vec<&str> = version.split('.').collect();
+    if !(parts.len() == 3 && parts[0] == "3" && parts[1] == "0") {
+        findings.push(finding(
+            "openapi-version",
+            "/openapi",
+            format!("version {version:?} is not OpenAPI 3.0.x"),
+            "set `openapi: 3.0.3`; progenitor reads only 3.0.x documents",
+        ));
+    }
+}
+
+fn check_structure(spec: &Value, findings: &mut Vec<Finding>) {
+    if let Err(error) = serde_json::from_value::<openapiv3::OpenAPI>(spec.clone()) {
+        findings.push(finding(
+            "openapi-structure",
+            "",
+            format!("the document is not a well-formed OpenAPI 3.0 description: {error}"),
+            "compare the named field with the OpenAPI 3.0.3 specification",
+        ));
+    }
+}
+
+fn check_refs(spec: &Value, pointer: &str, node: &Value, findings: &mut Vec<Finding>) {
+    match node {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let child_pointer = push(pointer, key);
+                if key == "$ref" {
+                    let reference = child.as_str().unwrap_or("");
+                    let resolves = spec::ref_pointer(reference)
+                        .and_then(|p| spec.pointer(p))
+                        .is_some();
+                    if !resolves {
+                        findings.push(finding(
+                            "unresolved-ref",
+                            child_pointer,
+                            format!("`{reference}` points nowhere"),
+                            "point it at an existing component (local `#/components/...` refs only) or add that component",
+                        ));
+                    }
+                } else {
+                    check_refs(spec, &child_pointer, child, findings);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                check_refs(spec, &push(pointer, &i.to_string()), child, findings);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_error_status(status: &str) -> bool {
+    status == "default" || status.starts_with('4') || status.starts_with('5')
+}
+
+fn check_operations(spec: &Value, findings: &mut Vec<Finding>) {
+    for (pointer, path, method, operation) in operations(spec) {
+        let label = format!("{} {path}", method.to_uppercase());
+        if operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            findings.push(finding("operation-id", &pointer, format!("{label} has no operationId"),
+                "add `operationId`, keeping Klarna's name so every generator produces the same method names"));
+        }
+        if operation
+            .get("summary")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            findings.push(finding(
+                "operation-summary",
+                &pointer,
+                format!("{label} has no summary"),
+                "add a one-line `summary` in our own words",
+            ));
+        }
+        if operation
+            .get("tags")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+        {
+            findings.push(finding(
+                "operation-tag",
+                &pointer,
+                format!("{label} has no tag"),
+                "add `tags: [sessions]` (a tag declared under the top-level `tags`)",
+            ));
+        }
+        let responses_pointer = push(&pointer, "responses");
+        let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
+            findings.push(finding(
+                "operation-error-response",
+                &pointer,
+                format!("{label} has no responses"),
+                "document the success response and every error status Klarna returns",
+            ));
+            continue;
+        };
+        let mut error_schemas: BTreeSet<String> = BTreeSet::new();
+        let mut has_error = false;
+        for (status, response) in responses.iter().filter(|(s, _)| is_error_status(s)) {
+            has_error = true;
+            let response_pointer = push(&responses_pointer, status);
+            let schema_key = deref(spec, response_pointer.clone(), response)
+                .and_then(|(p, r)| {
+                    let content = r.get("content")?.as_object()?;
+                    let (media, media_type) = content.iter().next()?;
+                    let schema = media_type.get("schema")?;
+                    Some(match schema.get("$ref").and_then(Value::as_str) {
+                        Some(reference) => reference.to_string(),
+                        None => format!(
+                            "inline schema at {}",
+                            push(&push(&push(&p, "content"), media), "schema")
+                        ),
+                    })
+                })
+                .unwrap_or_else(|| "no body".to_string());
+            error_schemas.insert(schema_key);
+        }
+        if !has_error {
+            findings.push(finding("operation-error-response", &responses_pointer,
+                format!("{label} documents no error response"),
+                "document each error status Klarna returns (see KLARNA-FACTS) with the error_response schema"));
+        }
+        if error_schemas.len() > 1 {
+            let listed: Vec<String> = error_schemas.into_iter().collect();
+            findings.push(finding("one-error-schema", &responses_pointer,
+                format!("{label}'s error responses use {} different schemas: {}", listed.len(), listed.join(", ")),
+                "give every 4xx/5xx response of the operation the same body schema (`#/components/schemas/error_response`); progenitor refuses mixed error types"));
+        }
+    }
+}
+
+/// Media-type schemas of request bodies (`true`) or responses (`false`), by pointer.
+fn body_schemas(spec: &Value, requests: bool) -> Vec<(String, &Value)> {
+    let mut roots = Vec::new();
+    for (pointer, _, _, operation) in operations(spec) {
+        let containers: Vec<(String, &Value)> = if requests {
+            operation
+                .get("requestBody")
+                .map(|b| (push(&pointer, "requestBody"), b))
+                .into_iter()
+                .collect()
+        } else {
+            operation
+                .get("responses")
+                .and_then(Value::as_object)
+                .map(|r| {
+                    r.iter()
+                        .map(|(s, v)| (push(&push(&pointer, "responses"), s), v))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for (container_pointer, container) in containers {
+            let Some((p, resolved)) = deref(spec, container_pointer, container) else {
+                continue;
+            };
+            if let Some(content) = resolved.get("content").and_then(Value::as_object) {
+                for (media, media_type) in content {
+                    if let Some(schema) = media_type.get("schema") {
+                        roots.push((push(&push(&push(&p, "content"), media), "schema"), schema));
+                    }
+                }
+            }
+        }
+    }
+    roots
+}
+
+/// The schema nodes directly inside `schema` (not following `$ref`).
+fn children<'a>(pointer: &str, schema: &'a Value, include_not: bool) -> Vec<(String, &'a Value)> {
+    let mut found = Vec::new();
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        let base = push(pointer, "properties");
+        found.extend(properties.iter().map(|(k, v)| (push(&base, k), v)));
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(child @ Value::Object(_)) = schema.get(key) {
+            found.push((push(pointer, key), child));
+        }
+    }
+    if include_not && let Some(child) = schema.get("not") {
+        found.push((push(pointer, "not"), child));
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(branches) = schema.get(key).and_then(Value::as_array) {
+            let base = push(pointer, key);
+            found.extend(
+                branches
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (push(&base, &i.to_string()), v)),
+            );
+        }
+    }
+    found
+}
+
+fn check_request_read_only(spec: &Value, findings: &mut Vec<Finding>) {
+    let mut seen = HashSet::new();
+    let mut stack = body_schemas(spec, true);
+    while let Some((pointer, node)) = stack.pop() {
+        let Some((pointer, node)) = deref(spec, pointer, node) else {
+            continue;
+        };
+        if !seen.insert(pointer.clone()) {
+            continue;
+        }
+        if node.get("readOnly").and_then(Value::as_bool) == Some(true) {
+            findings.push(finding("read-only-in-request", push(&pointer, "readOnly"),
+                "a readOnly field is reachable from a request body; progenitor ignores readOnly, so clients would send it",
+                "remove the field from the request schema and keep it only in the response schema (e.g. session_read)"));
+        }
+        stack.extend(children(&pointer, node, true));
+    }
+}
+
+/// The known values and exclusion list of an open enum (`oneOf: [known enum, string not in it]`).
+struct OpenEnum {
+    known_pointer: String,
+    known: Vec<Value>,
+    excluded_pointer: String,
+    excluded: Vec<Value>,
+}
+
+fn open_enum(spec: &Value, pointer: &str, schema: &Value) -> Option<OpenEnum> {
+    let branches = schema.get("oneOf")?.as_array()?;
+    if branches.len() != 2 {
+        return None;
+    }
+    let (known_pointer, known_schema) =
+        deref(spec, push(&push(pointer, "oneOf"), "0"), &branches[0])?;
+    let known = known_schema.get("enum")?.as_array()?.clone();
+    let other = &branches[1];
+    let excluded = other.get("not")?.get("enum")?.as_array()?.clone();
+    let is_string = |s: &Value| s.get("type").and_then(Value::as_str) == Some("string");
+    if !is_string(known_schema) || !is_string(other) {
+        return None;
+    }
+    let excluded_pointer = push(&push(&push(&push(pointer, "oneOf"), "1"), "not"), "enum");
+    Some(OpenEnum {
+        known_pointer,
+        known,
+        excluded_pointer,
+        excluded,
+    })
+}
+
+fn check_response_leniency(spec: &Value, findings: &mut Vec<Finding>) {
+    let mut seen = HashSet::new();
+    let mut stack = body_schemas(spec, false);
+    while let Some((pointer, node)) = stack.pop() {
+        let Some((pointer, node)) = deref(spec, pointer, node) else {
+            continue;
+        };
+        if !seen.insert(pointer.clone()) {
+            continue;
+        }
+        if let Some(open) = open_enum(spec, &pointer, node) {
+            let known: BTreeSet<String> = open.known.iter().map(Value::to_string).collect();
+            let excluded: BTreeSet<String> = open.excluded.iter().map(Value::to_string).collect();
+            if known != excluded {
+                findings.push(finding("open-enum-mismatch", open.excluded_pointer,
+                    format!("the unknown-value branch excludes {excluded:?} but {} lists {known:?}", open.known_pointer),
+                    "make the `not.enum` list exactly the known enum's values, so each value matches one branch of the oneOf"));
+            }
+            // The known branch is the one place a response may hold a closed enum.
+            seen.insert(open.known_pointer);
+            continue;
+        }
+        for keyword in STRICT_KEYWORDS {
+            if node.get(keyword).is_some() {
+                findings.push(finding("strict-response", push(&pointer, keyword),
+                    format!("`{keyword}` in a schema reachable from a response makes the generated model reject what Klarna may send"),
+                    "keep the limit in the request schema and use a lenient `*_read` schema for responses; \
+                     for a closed value list use an open enum (`oneOf: [known enum, {type: string, not: {enum: [...]}}]`)"));
+            }
+        }
+        stack.extend(children(&pointer, node, false));
+    }
+}
+
+fn check_examples(spec: &Value, findings: &mut Vec<Finding>) {
+    let document = match SchemaDocument::from_json(spec.clone()) {
+        Ok(document) => document,
+        Err(error) => {
+            findings.push(finding(
+                "pattern",
+                "",
+                error.to_string(),
+                "write the pattern as an ECMA 262 regular expression",
+            ));
+            return;
+        }
+    };
+    let mut stack: Vec<(String, &Value)> = vec![(String::new(), spec)];
+    while let Some((pointer, node)) = stack.pop() {
+        match node {
+            Value::Object(map) => {
+                let schema_like = [
+                    "type",
+                    "properties",
+                    "oneOf",
+                    "anyOf",
+                    "allOf",
+                    "enum",
+                    "items",
+                ]
+                .iter()
+                .any(|k| map.contains_key(*k));
+                let mut examples: Vec<(String, &Value)> = Vec::new();
+                if let Some(example) = map.get("example") {
+                    examples.push((push(&pointer, "example"), example));
+                }
+                if let Some(named) = map.get("examples").and_then(Value::as_object) {
+                    for (name, entry) in named {
+                        if let Some(value) = entry.get("value") {
+                            examples.push((
+                                push(&push(&push(&pointer, "examples"), name), "value"),
+                                value,
+                            ));
+                        }
+                    }
+                }
+                let schema = map
+                    .get("schema")
+                    .or(if schema_like { Some(node) } else { None });
+                if let Some(schema) = schema {
+                    for (example_pointer, example) in examples {
+                        for violation in document.validate_against(schema, example) {
+                            let what = if violation.path.is_root() {
+                                format!("the example {}", violation.message)
+                            } else {
+                                format!("the example's `{}` {}", violation.path, violation.message)
+                            };
+                            findings.push(finding("example", &example_pointer,
+                                format!("{what}, which its schema does not allow"),
+                                "correct the example (or the schema, if the example is what Klarna really sends)"));
+                        }
+                    }
+                }
+                for (key, child) in map {
+                    if key != "example" && key != "examples" {
+                        stack.push((push(&pointer, key), child));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                stack.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (push(&pointer, &i.to_string()), v)),
+                );
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! One broken-spec fixture per rule: each must produce exactly that rule's finding,
+//! at the right JSON pointer, with a fix hint.
+
+use std::path::PathBuf;
+
+use xtask::rules::{Finding, validate_file};
+
+fn findings(fixture: &str) -> Vec<Finding> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(fixture);
+    validate_file(&path)
+}
+
+/// Asserts the fixture breaks exactly one rule, and returns that finding.
+fn single(fixture: &str, rule: &str, pointer: &str, message_part: &str) -> Finding {
+    let found = findings(fixture);
+    assert_eq!(
+        found.len(),
+        1,
+        "{fixture}: expected one finding, got {found:#?}"
+    );
+    let finding = found.into_iter().next().unwrap();
+    assert_eq!(finding.rule, rule, "{fixture}");
+    assert_eq!(finding.pointer, pointer, "{fixture}");
+    assert!(
+        finding.message.contains(message_part),
+        "{fixture}: message was {:?}",
+        finding.message
+    );
+    assert!(
+        !finding.fix.is_empty(),
+        "{fixture}: a finding must say how to fix it"
+    );
+    finding
+}
+
+#[test]
+fn the_valid_fixture_and_the_real_spec_pass() {
+    assert_eq!(findings("valid.yaml"), vec![]);
+    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../openapi/klarna-payments.yaml");
+    assert_eq!(validate_file(&spec), vec![]);
+}
+
+#[test]
+fn yaml_syntax() {
+    single("not-yaml.yaml", "yaml", "", "is not valid YAML");
+}
+
+#[test]
+fn openapi_version() {
+    single(
+        "openapi-version.yaml",
+        "openapi-version",
+        "/openapi",
+        "\"3.1.0\" is not OpenAPI 3.0.x",
+    );
+}
+
+#[test]
+fn openapi_structure() {
+    single("openapi-structure.yaml", "openapi-structure", "", "version");
+}
+
+#[test]
+fn unresolved_ref() {
+    single(
+        "unresolved-ref.yaml",
+        "unresolved-ref",
+        "/paths/~1things/post/responses/200/content/application~1json/schema/$ref",
+        "`#/components/schemas/thing_gone` points nowhere",
+    );
+}
+
+#[test]
+fn operation_needs_id_summary_and_tag() {
+    single(
+        "operation-id.yaml",
+        "operation-id",
+        "/paths/~1things/post",
+        "has no operationId",
+    );
+    single(
+        "operation-summary.yaml",
+        "operation-summary",
+        "/paths/~1things/post",
+        "has no summary",
+    );
+    single(
+        "operation-tag.yaml",
+        "operation-tag",
+        "/paths/~1things/post",
+        "has no tag",
+    );
+}
+
+#[test]
+fn operation_needs_an_error_response() {
+    single(
+        "operation-error-response.yaml",
+        "operation-error-response",
+        "/paths/~1things/post/responses",
+        "documents no error response",
+    );
+}
+
+#[test]
+fn one_error_schema_per_operation() {
+    single(
+        "one-error-schema.yaml",
+        "one-error-schema",
+        "/paths/~1things/post/responses",
+        "use 2 different schemas",
+    );
+}
+
+#[test]
+fn no_read_only_field_in_a_request() {
+    single(
+        "read-only-in-request.yaml",
+        "read-only-in-request",
+        "/components/schemas/thing_create/properties/token/readOnly",
+        "readOnly field is reachable from a request body",
+    );
+}
+
+#[test]
+fn responses_stay_lenient() {
+    single(
+        "strict-response.yaml",
+        "strict-response",
+        "/components/schemas/thing_read/properties/name/maxLength",
+        "`maxLength` in a schema reachable from a response",
+    );
+}
+
+#[test]
+fn open_enum_exclusions_match_the_known_values() {
+    single(
+        "open-enum-mismatch.yaml",
+        "open-enum-mismatch",
+        "/components/schemas/open_status/oneOf/1/not/enum",
+        "/components/schemas/status",
+    );
+}
+
+#[test]
+fn examples_fit_their_schemas() {
+    single(
+        "example.yaml",
+        "example",
+        "/components/schemas/thing_create/properties/name/example",
+        "is longer than 10 characters",
+    );
+}
+
+#[test]
+fn patterns_are_ecma_regexes() {
+    single(
+        "pattern.yaml",
+        "pattern",
+        "",
+        "/components/schemas/thing_create/properties/name/pattern",
+    );
+}
+
+#[test]
+fn progenitor_panics_become_findings() {
+    let finding = single("progenitor.yaml", "progenitor", "", "progenitor panicked");
+    assert!(
+        finding
+            .to_string()
+            .starts_with("error[progenitor] at /: the Rust client cannot be generated")
+    );
+}
