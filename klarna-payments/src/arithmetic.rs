@@ -58,10 +58,10 @@ pub fn order_amounts(purchase_country: &str, lines: &[OrderLine]) -> Option<Orde
     let mut tax: i128 = 0;
     for line in lines {
         amount += i128::from(line.total_amount);
-        tax += i128::from(if us && is_type(line, OrderLineType::SalesTax) {
-            line.total_amount
-        } else {
-            line.total_tax_amount.unwrap_or(0)
+        tax += i128::from(match (us, is_type(line, OrderLineType::SalesTax)) {
+            (true, true) => line.total_amount,
+            (true, false) => 0,
+            (false, _) => line.total_tax_amount.unwrap_or(0),
         });
     }
     Some(OrderAmounts {
@@ -228,10 +228,10 @@ pub fn check_order(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
             }
         }
         sum_amount += i128::from(line.total_amount);
-        sum_tax += i128::from(if us && sales_tax_line {
-            line.total_amount
-        } else {
-            tax
+        sum_tax += i128::from(match (us, sales_tax_line) {
+            (true, true) => line.total_amount,
+            (true, false) => 0,
+            (false, _) => tax,
         });
     }
     if let Some(amount) = order.order_amount

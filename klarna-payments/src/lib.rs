@@ -1,9 +1,87 @@
-//! Rust client for the Klarna Payments Sessions API.
+//! Rust client for the [Klarna Payments](https://docs.klarna.com/klarna-payments/)
+//! Sessions API: open, read and update a payment session.
+//!
+//! The client and every model are generated at build time by progenitor from the
+//! project's hand-maintained OpenAPI spec; this crate adds what production use needs:
+//! regions and environments, HTTP Basic auth that is never printed, timeouts, retries
+//! that never replay a create, a bound on answer size, one error type with Klarna's
+//! code, messages and correlation id, and checks that catch what Klarna would refuse
+//! (the spec's constraints and Klarna's order arithmetic) before anything is sent.
+//!
+//! ```no_run
+//! use klarna_payments::types::{OrderLine, OrderLineType, SessionCreate, SessionUpdate};
+//! use klarna_payments::{Client, Credentials, Environment, Error, Region, arithmetic};
+//!
+//! # async fn run() -> Result<(), Error> {
+//! let client = Client::builder()
+//!     .region(Region::Europe)
+//!     .environment(Environment::Playground)
+//!     .credentials(Credentials::new("PK12345_abc", "shared-secret"))
+//!     .build()?;
+//!
+//! // Let the helper do the arithmetic Klarna checks.
+//! let amounts = arithmetic::line_amounts(2500, 2, 0, 2500).expect("no overflow");
+//! let line: OrderLine = OrderLine::builder()
+//!     .type_(OrderLineType::Physical)
+//!     .name("Running shoe")
+//!     .quantity(2)
+//!     .unit_price(2500)
+//!     .tax_rate(2500)
+//!     .total_amount(amounts.total_amount)
+//!     .total_tax_amount(amounts.total_tax_amount)
+//!     .try_into()
+//!     .expect("valid line");
+//!
+//! let created = client
+//!     .create_session(
+//!         SessionCreate::builder()
+//!             .purchase_country("SE")
+//!             .purchase_currency("SEK")
+//!             .order_amount(amounts.total_amount)
+//!             .order_tax_amount(amounts.total_tax_amount)
+//!             .order_lines(vec![line.clone()]),
+//!     )
+//!     .await?;
+//! println!("session {} (correlation id {:?})", created.session_id, created.correlation_id());
+//!
+//! let session = client.read_session(&created.session_id).await?;
+//! println!("status: {:?}", session.status.as_ref().map(ToString::to_string));
+//!
+//! client
+//!     .update_session(
+//!         &created.session_id,
+//!         SessionUpdate::builder().merchant_reference1(klarna_payments::Text("ORDER-42")),
+//!     )
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Errors are one type, [`Error`]; match on it, or ask it
+//! [`is_retryable`](Error::is_retryable) and [`correlation_id`](Error::correlation_id).
+#![warn(missing_docs)]
+
 pub mod arithmetic;
+mod client;
+mod config;
+mod credentials;
+mod error;
 pub mod generated;
 mod open_enums;
+mod retry;
 pub mod spec;
 pub mod transport;
 pub mod validation;
+
+pub use client::{Client, Response};
+pub use config::{
+    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+    Environment, Region,
+};
+pub use credentials::Credentials;
+pub use error::{
+    ApiError, ConfigError, DecodeError, Error, ErrorCode, InvalidRequest, TransportError,
+};
 pub use generated::types;
 pub use open_enums::Text;
+pub use retry::RetryPolicy;

@@ -25,8 +25,8 @@ impl SessionRequest for SessionCreate {
     fn order(&self) -> OrderView<'_> {
         OrderView {
             purchase_country: Some(self.purchase_country.as_str()),
-            order_amount: Some(*self.order_amount),
-            order_tax_amount: self.order_tax_amount.as_deref().copied(),
+            order_amount: Some(self.order_amount),
+            order_tax_amount: self.order_tax_amount,
             order_lines: Some(&self.order_lines),
         }
     }
@@ -38,9 +38,9 @@ impl SessionRequest for SessionUpdate {
     fn order(&self) -> OrderView<'_> {
         OrderView {
             purchase_country: self.purchase_country.as_deref().map(String::as_str),
-            order_amount: self.order_amount.as_deref().copied(),
-            order_tax_amount: self.order_tax_amount.as_deref().copied(),
-            order_lines: self.order_lines.as_deref().map(Vec::as_slice),
+            order_amount: self.order_amount,
+            order_tax_amount: self.order_tax_amount,
+            order_lines: (!self.order_lines.is_empty()).then_some(self.order_lines.as_slice()),
         }
     }
 }

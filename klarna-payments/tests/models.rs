@@ -266,10 +266,10 @@ fn pre_send_check_refuses_empty_and_oversized_order_lines() {
 #[test]
 fn pre_send_check_refuses_integer_ranges_the_types_cannot() {
     let mut body: SessionCreate = create_builder().try_into().unwrap();
-    body.order_lines.0[0].tax_rate = Some(10_001);
-    body.order_lines.0[0].quantity = -1;
-    body.order_lines.0[0].total_discount_amount = Some(-5);
-    body.order_amount = (-1).into();
+    body.order_lines[0].tax_rate = Some(10_001);
+    body.order_lines[0].quantity = -1;
+    body.order_lines[0].total_discount_amount = Some(-5);
+    body.order_amount = -1;
     assert_eq!(
         only_field(&body),
         vec![

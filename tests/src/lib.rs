@@ -1,1 +1,4 @@
-//! Workspace-level tests live in tests/.
+//! Support for the workspace-level tests in `tests/tests/`: a loopback HTTP server that
+//! answers from a script and misbehaves on cue.
+
+pub mod scripted;

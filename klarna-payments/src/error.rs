@@ -1,0 +1,371 @@
+//! The one error type every call returns.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::validation::Violation;
+
+/// Everything that can go wrong, as one type to match on.
+///
+/// Every variant that concerns an answer from Klarna carries its correlation id (the
+/// id Klarna support asks for); [`Error::correlation_id`] finds it, and
+/// [`Error::is_retryable`] says whether sending the same request again may help.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client could not be configured.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The request was not sent: it breaks the spec or Klarna's order arithmetic.
+    #[error(transparent)]
+    InvalidRequest(#[from] InvalidRequest),
+    /// Klarna (or something in front of it) answered with an error status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// A success answer whose body could not be decoded.
+    #[error(transparent)]
+    Decode(Box<DecodeError>),
+    /// The answer was larger than the configured limit and was not read further.
+    #[error("the answer from Klarna was larger than the {limit}-byte limit and was not read (status {status}{})", correlation_suffix(.correlation_id.as_deref()))]
+    ResponseTooLarge {
+        /// HTTP status of the answer.
+        status: StatusCode,
+        /// The configured limit in bytes.
+        limit: usize,
+        /// Klarna's correlation id, from the header.
+        correlation_id: Option<String>,
+    },
+    /// No answer came in time.
+    #[error("{0}")]
+    Timeout(TransportError),
+    /// The connection failed, or broke while the answer was read.
+    #[error("{0}")]
+    Transport(TransportError),
+}
+
+fn correlation_suffix(id: Option<&str>) -> String {
+    id.map(|id| format!(", correlation id {id}"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// Whether sending the same request again may succeed: connection failures,
+    /// timeouts, 408, 429 and 5xx answers. (The client has already retried as its
+    /// [`RetryPolicy`](crate::RetryPolicy) allows.)
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(api) => api.is_retryable(),
+            Error::Timeout(_) | Error::Transport(_) => true,
+            Error::Config(_)
+            | Error::InvalidRequest(_)
+            | Error::Decode(_)
+            | Error::ResponseTooLarge { .. } => false,
+        }
+    }
+
+    /// Klarna's correlation id for the exchange, when there was an answer carrying one.
+    pub fn correlation_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.correlation_id.as_deref(),
+            Error::Decode(decode) => decode.correlation_id.as_deref(),
+            Error::ResponseTooLarge { correlation_id, .. } => correlation_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::Decode(decode) => Some(decode.status),
+            Error::ResponseTooLarge { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The API error, if Klarna answered with an error status.
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+}
+
+/// A machine-readable Klarna `error_code`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `BAD_REQUEST`: the request could not be read (e.g. malformed JSON).
+    BadRequest,
+    /// `BAD_VALUE`: a field breaks a rule; the messages name it.
+    BadValue,
+    /// `UNAUTHORIZED`: missing or wrong credentials.
+    Unauthorized,
+    /// `INVALID_OPERATION`: not allowed for this merchant or session.
+    InvalidOperation,
+    /// `MERCHANT_INACTIVE`: the merchant account is not active.
+    MerchantInactive,
+    /// `REJECTED`: refused by Klarna.
+    Rejected,
+    /// `NOT_FOUND`: no such session (unknown or expired id).
+    NotFound,
+    /// `SESSION_COMPLETED`: the session already became an order.
+    SessionCompleted,
+    /// `INTERNAL_SERVER_ERROR`: Klarna failed.
+    InternalServerError,
+    /// A code this version does not know, kept as sent.
+    Other(String),
+}
+
+impl ErrorCode {
+    /// Reads Klarna's string.
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "BAD_REQUEST" => Self::BadRequest,
+            "BAD_VALUE" => Self::BadValue,
+            "UNAUTHORIZED" => Self::Unauthorized,
+            "INVALID_OPERATION" => Self::InvalidOperation,
+            "MERCHANT_INACTIVE" => Self::MerchantInactive,
+            "REJECTED" => Self::Rejected,
+            "NOT_FOUND" => Self::NotFound,
+            "SESSION_COMPLETED" => Self::SessionCompleted,
+            "INTERNAL_SERVER_ERROR" => Self::InternalServerError,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    /// Klarna's string for the code.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BadRequest => "BAD_REQUEST",
+            Self::BadValue => "BAD_VALUE",
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::InvalidOperation => "INVALID_OPERATION",
+            Self::MerchantInactive => "MERCHANT_INACTIVE",
+            Self::Rejected => "REJECTED",
+            Self::NotFound => "NOT_FOUND",
+            Self::SessionCompleted => "SESSION_COMPLETED",
+            Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+            Self::Other(code) => code,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error answer: the status and everything Klarna said about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Klarna's `error_code`, when the body carried one.
+    pub code: Option<ErrorCode>,
+    /// Klarna's `error_messages` (or its single `error_message`).
+    pub messages: Vec<String>,
+    /// Klarna's correlation id, from the body or the `Klarna-Correlation-Id` header.
+    pub correlation_id: Option<String>,
+    /// The version of the Klarna service that answered, when given.
+    pub service_version: Option<String>,
+    /// The `Retry-After` Klarna asked for, when given (in seconds).
+    pub retry_after: Option<Duration>,
+    /// The base URL the request went to (to spot a region or environment mix-up).
+    pub base_url: String,
+    /// The start of the body when it was not a Klarna error object (an HTML page from
+    /// a proxy, say); at most 512 characters.
+    pub body_snippet: Option<String>,
+    /// Attempts made, the first included.
+    pub attempts: u32,
+}
+
+impl ApiError {
+    /// Whether the same request may succeed later (408, 429, 5xx).
+    pub fn is_retryable(&self) -> bool {
+        self.status == StatusCode::REQUEST_TIMEOUT
+            || self.status == StatusCode::TOO_MANY_REQUESTS
+            || self.status.is_server_error()
+    }
+
+    /// The field paths of `Bad value: <field>` messages, e.g. `order_lines[0].total_tax_amount`.
+    pub fn bad_fields(&self) -> Vec<&str> {
+        self.messages
+            .iter()
+            .filter_map(|m| m.strip_prefix("Bad value: "))
+            .collect()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Klarna answered {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        if !self.messages.is_empty() {
+            write!(f, ": {}", self.messages.join("; "))?;
+        }
+        if let Some(id) = &self.correlation_id {
+            write!(f, " (correlation id {id})")?;
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            write!(
+                f,
+                ". The credentials were refused by {}. Klarna credentials work in one region and \
+                 one environment only: a playground key sent to production, or a key for another \
+                 region, fails this way",
+                self.base_url
+            )?;
+        }
+        if let Some(snippet) = &self.body_snippet {
+            write!(f, ". The body was not a Klarna error object: {snippet:?}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A success answer whose body is not what the spec describes.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the {status} answer from Klarna could not be decoded: {reason}{}. Body starts: {snippet:?}", correlation_suffix(.correlation_id.as_deref()))]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Klarna's correlation id, from the header.
+    pub correlation_id: Option<String>,
+    /// Why decoding failed.
+    pub reason: String,
+    /// The start of the body, at most 512 characters.
+    pub snippet: String,
+}
+
+/// A failure below HTTP: connecting, sending, or reading the answer.
+#[derive(Debug)]
+pub struct TransportError {
+    /// What was happening.
+    pub(crate) context: &'static str,
+    /// Attempts made.
+    pub(crate) attempts: u32,
+    pub(crate) source: Option<reqwest::Error>,
+    pub(crate) message: Option<String>,
+}
+
+impl TransportError {
+    /// Attempts made, the first included.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The underlying `reqwest` error, when there is one.
+    pub fn reqwest(&self) -> Option<&reqwest::Error> {
+        self.source.as_ref()
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (after {} attempt(s))", self.context, self.attempts)?;
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(source) = &self.source {
+            // reqwest's message names the URL; credentials travel in a header, never in it.
+            write!(f, ": {source}")?;
+            let mut cause = std::error::Error::source(source);
+            while let Some(inner) = cause {
+                write!(f, ": {inner}")?;
+                cause = inner.source();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|e| e as _)
+    }
+}
+
+/// The request was refused before sending, with every reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidRequest {
+    /// Each broken rule, with its field path.
+    pub violations: Vec<Violation>,
+}
+
+impl fmt::Display for InvalidRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the request was not sent: {} problem(s): ",
+            self.violations.len()
+        )?;
+        let listed: Vec<String> = self.violations.iter().map(ToString::to_string).collect();
+        f.write_str(&listed.join("; "))
+    }
+}
+
+impl std::error::Error for InvalidRequest {}
+
+/// The client could not be configured.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Neither credentials nor `KLARNA_USERNAME`/`KLARNA_PASSWORD`.
+    #[error("no credentials: call `.credentials(..)` on the builder")]
+    MissingCredentials,
+    /// The credentials contain characters an HTTP header cannot carry.
+    #[error("the credentials contain characters an HTTP header cannot carry")]
+    UnusableCredentials,
+    /// An environment variable needed by `from_env` is not set.
+    #[error("environment variable {0} is not set")]
+    MissingVariable(&'static str),
+    /// An environment variable has a value that cannot be used.
+    #[error("environment variable {name} is {value:?}; expected {expected}")]
+    InvalidVariable {
+        /// The variable.
+        name: &'static str,
+        /// Its value (never a secret's).
+        value: String,
+        /// What is accepted.
+        expected: &'static str,
+    },
+    /// The base URL does not parse.
+    #[error("base URL {url:?} is not a valid URL: {reason}")]
+    InvalidBaseUrl {
+        /// The URL given.
+        url: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+    /// The base URL is plain `http://` to a host that is not loopback.
+    #[error(
+        "base URL {0:?} is not HTTPS: plain http:// is allowed only for loopback hosts (127.0.0.1, ::1, localhost)"
+    )]
+    InsecureBaseUrl(String),
+    /// The application name or version cannot go in a `User-Agent` header.
+    #[error("application name/version {0:?} cannot go in a User-Agent header")]
+    InvalidUserAgent(String),
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("the HTTP client could not be built: {0}")]
+    HttpClient(String),
+}
+
+/// Up to `limit` characters of `bytes` as text.
+pub(crate) fn snippet(bytes: &[u8], limit: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text.chars().take(limit).collect();
+    if text.chars().count() > limit {
+        out.push('…');
+    }
+    out
+}

@@ -1,0 +1,230 @@
+//! When and how long to wait before sending a request again.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+/// How failed calls are retried: exponential backoff with jitter, a cap on attempts
+/// and on total time, and `Retry-After` honoured up to a bound.
+///
+/// Reads and updates are safe to repeat and are retried on connection failures,
+/// timeouts, 408, 429 and 5xx answers. A create is retried **only** when the request
+/// surely never reached Klarna (the connection could not be made: refused, DNS, TLS
+/// handshake), because Klarna has no idempotency key for sessions and a replayed create
+/// opens a second session.
+///
+/// ```
+/// use std::time::Duration;
+/// use klarna_payments::RetryPolicy;
+///
+/// let patient = RetryPolicy::default()
+///     .max_attempts(5)
+///     .initial_backoff(Duration::from_millis(100))
+///     .max_elapsed(Duration::from_secs(20));
+/// let off = RetryPolicy::none();
+/// assert_eq!(off.attempts(), 1);
+/// assert_eq!(patient.attempts(), 5);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_elapsed: Duration,
+    max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Three attempts, backoff from 200 ms doubling up to 2 s, at most 30 s in all, and
+    /// a `Retry-After` of at most 10 s.
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(2),
+            max_elapsed: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry: every call is sent once.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Attempts in all, the first included (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The wait before the first retry; it doubles for each further one.
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The longest backoff between two attempts.
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// No retry starts, and no wait runs, past this long after the first attempt began.
+    pub fn max_elapsed(mut self, elapsed: Duration) -> Self {
+        self.max_elapsed = elapsed;
+        self
+    }
+
+    /// The longest `Retry-After` honoured; a longer one is cut to this.
+    pub fn max_retry_after(mut self, wait: Duration) -> Self {
+        self.max_retry_after = wait;
+        self
+    }
+
+    /// Attempts in all.
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The backoff before attempt `attempt + 1` (1-based `attempt`), before jitter.
+    fn base_backoff(&self, attempt: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
+    }
+
+    /// The wait after failed attempt `attempt`: "equal jitter", a uniform draw in
+    /// `[base/2, base]`, or the (capped) `Retry-After` when that is longer.
+    pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let base = self.base_backoff(attempt);
+        let half = base / 2;
+        let jitter = Duration::from_nanos(fastrand::u64(0..=(base - half).as_nanos() as u64));
+        let backoff = half + jitter;
+        match retry_after {
+            Some(wait) => backoff.max(wait.min(self.max_retry_after)),
+            None => backoff,
+        }
+    }
+
+    /// Whether another attempt may start after `attempt` attempts, `elapsed` time, and
+    /// a planned wait of `delay`.
+    pub(crate) fn allows(&self, attempt: u32, elapsed: Duration, delay: Duration) -> bool {
+        attempt < self.max_attempts && elapsed.saturating_add(delay) <= self.max_elapsed
+    }
+}
+
+/// Whether a call may be repeated at all, by operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Replay {
+    /// Safe to repeat (read, update with the same body).
+    Safe,
+    /// Not idempotent (create): repeat only if the request never left.
+    OnlyIfUnsent,
+}
+
+impl Replay {
+    pub(crate) fn for_operation(operation_id: &str) -> Self {
+        if operation_id == "create_credit_session" {
+            Replay::OnlyIfUnsent
+        } else {
+            Replay::Safe
+        }
+    }
+
+    pub(crate) fn retries_status(self, status: StatusCode) -> bool {
+        self == Replay::Safe
+            && (status == StatusCode::REQUEST_TIMEOUT
+                || status == StatusCode::TOO_MANY_REQUESTS
+                || status.is_server_error())
+    }
+
+    pub(crate) fn retries_error(self, error: &reqwest::Error) -> bool {
+        match self {
+            Replay::Safe => error.is_connect() || error.is_timeout() || error.is_request(),
+            Replay::OnlyIfUnsent => error.is_connect(),
+        }
+    }
+}
+
+/// Parses `Retry-After` as delay-seconds (HTTP dates are not honoured: backoff applies).
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_is_capped_and_jitters_within_bounds() {
+        let policy = RetryPolicy::default()
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_millis(350));
+        for _ in 0..200 {
+            let first = policy.delay(1, None);
+            assert!(
+                first >= Duration::from_millis(50) && first <= Duration::from_millis(100),
+                "{first:?}"
+            );
+            let second = policy.delay(2, None);
+            assert!(
+                second >= Duration::from_millis(100) && second <= Duration::from_millis(200),
+                "{second:?}"
+            );
+            let capped = policy.delay(30, None);
+            assert!(
+                capped >= Duration::from_millis(175) && capped <= Duration::from_millis(350),
+                "{capped:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_is_honoured_but_bounded() {
+        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(3));
+        assert_eq!(
+            policy.delay(1, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            policy.delay(1, Some(Duration::from_secs(86_400))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+
+    #[test]
+    fn attempts_and_total_time_are_capped() {
+        let policy = RetryPolicy::default()
+            .max_attempts(3)
+            .max_elapsed(Duration::from_secs(1));
+        assert!(policy.allows(1, Duration::ZERO, Duration::from_millis(200)));
+        assert!(!policy.allows(3, Duration::ZERO, Duration::ZERO));
+        assert!(!policy.allows(1, Duration::from_millis(900), Duration::from_millis(200)));
+        assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
+    }
+
+    #[test]
+    fn create_is_never_retried_on_a_status() {
+        assert!(!Replay::OnlyIfUnsent.retries_status(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(Replay::Safe.retries_status(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(Replay::Safe.retries_status(StatusCode::TOO_MANY_REQUESTS));
+        assert!(Replay::Safe.retries_status(StatusCode::REQUEST_TIMEOUT));
+        assert!(!Replay::Safe.retries_status(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            Replay::for_operation("create_credit_session"),
+            Replay::OnlyIfUnsent
+        );
+        assert_eq!(Replay::for_operation("read_credit_session"), Replay::Safe);
+    }
+}

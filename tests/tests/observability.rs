@@ -1,0 +1,137 @@
+//! Every call produces a `tracing` span with operation, attempt, status, correlation id
+//! and duration; at TRACE level across success and error paths, no captured line holds
+//! the password (plain or base64-encoded) or a request body.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use klarna_payments::types::{OrderLine, SessionCreate, SessionUpdate};
+use klarna_payments::{Client, Credentials, RetryPolicy, Text};
+use tests::scripted::{Fault, Reply, ScriptedServer};
+use tracing_subscriber::fmt::format::FmtSpan;
+
+const PASSWORD: &str = "s3cret-Passw0rd-for-logs";
+const ENCODED: &str = "dTpzM2NyZXQtUGFzc3cwcmQtZm9yLWxvZ3M="; // base64("u:" + PASSWORD), the Basic auth value
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn spans_carry_call_facts_and_never_a_secret() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = ScriptedServer::start().await;
+    server.push([
+        Reply::json(200, r#"{"session_id":"sid-1","client_token":"tok"}"#).header("Klarna-Correlation-Id", "corr-1"),
+        Reply::json(503, r#"{"error_code":"X"}"#),
+        Reply::json(200, r#"{"status":"incomplete","merchant_reference1":"PERSONAL-DATA"}"#).header("Klarna-Correlation-Id", "corr-2"),
+        Reply::empty(204),
+        Reply::empty(401),
+        Reply::json(404, r#"{"error_code":"NOT_FOUND","error_messages":["Invalid session id"],"correlation_id":"corr-404"}"#),
+        Reply::raw(200, b"not json"),
+        Reply::json(200, "{}").fault(Fault::CloseBeforeHead),
+    ]);
+    let client = Client::builder()
+        .base_url(server.url())
+        .credentials(Credentials::new("u", PASSWORD))
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(2)
+                .initial_backoff(Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap();
+    let line: OrderLine = OrderLine::builder()
+        .name("PERSONAL-DATA")
+        .quantity(1)
+        .unit_price(100)
+        .total_amount(100)
+        .try_into()
+        .unwrap();
+    let create = SessionCreate::builder()
+        .purchase_country("SE")
+        .purchase_currency("SEK")
+        .order_amount(100)
+        .order_lines(vec![line]);
+
+    client.create_session(create).await.unwrap();
+    client.read_session("sid-1").await.unwrap(); // 503, then 200
+    client
+        .update_session(
+            "sid-1",
+            SessionUpdate::builder().merchant_reference1(Text("PERSONAL-DATA")),
+        )
+        .await
+        .unwrap();
+    let errors = [
+        client.read_session("sid-1").await.unwrap_err(),
+        client.read_session("sid-1").await.unwrap_err(),
+        client.read_session("sid-1").await.unwrap_err(),
+        client
+            .create_session(
+                SessionCreate::builder()
+                    .purchase_country("SE")
+                    .purchase_currency("SEK")
+                    .order_amount(5)
+                    .order_lines(vec![]),
+            )
+            .await
+            .unwrap_err(),
+    ];
+    let _ = client.read_session("sid-1").await; // connection closed before any byte
+    drop(_guard);
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("klarna_payments.call"), "{logs}");
+    assert!(
+        logs.contains("operation=\"create_credit_session\""),
+        "{logs}"
+    );
+    assert!(logs.contains("correlation_id=\"corr-1\""), "{logs}");
+    assert!(logs.contains("status=200"), "{logs}");
+    assert!(
+        logs.contains("attempt=2"),
+        "the retried read shows its second attempt: {logs}"
+    );
+    assert!(logs.contains("duration_ms="), "{logs}");
+    for line in logs.lines() {
+        assert!(
+            !line.contains(PASSWORD) && !line.contains(ENCODED),
+            "secret in log line: {line}"
+        );
+        assert!(
+            !line.contains("PERSONAL-DATA"),
+            "body content in log line: {line}"
+        );
+        assert!(
+            !line.to_ascii_lowercase().contains("authorization: basic"),
+            "auth header in log line: {line}"
+        );
+    }
+    for error in &errors {
+        let text = format!("{error} {error:?}");
+        assert!(
+            !text.contains(PASSWORD) && !text.contains(ENCODED),
+            "secret in error: {text}"
+        );
+    }
+}
