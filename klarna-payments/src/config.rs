@@ -332,13 +332,25 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// reqwest with rustls on the `ring` provider (a clean build avoids compiling
-/// aws-lc-sys) and the platform's certificate verifier. Verification cannot be turned
-/// off through this crate.
-fn default_http_client(
-    connect_timeout: Duration,
-    timeout: Duration,
-) -> Result<reqwest::Client, ConfigError> {
+/// A `reqwest::ClientBuilder` set up with this crate's TLS: rustls on the `ring`
+/// provider (a clean build avoids compiling aws-lc-sys) and the platform's certificate
+/// verifier, HTTP/1.1. Customize it (proxy, pool, extra roots) and hand the result to
+/// [`ClientBuilder::http_client`].
+///
+/// This crate enables reqwest's `rustls-no-provider` feature, so in a build where no
+/// other crate picks a provider, a bare `reqwest::Client::new()` has none and panics;
+/// build such clients from this function instead. Certificate verification cannot be
+/// turned off through this crate.
+///
+/// ```
+/// let http = klarna_payments::http_client_builder()
+///     .unwrap()
+///     .pool_max_idle_per_host(16)
+///     .build()
+///     .unwrap();
+/// # let _ = http;
+/// ```
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder, ConfigError> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
@@ -347,8 +359,14 @@ fn default_http_client(
         .map_err(|e| ConfigError::HttpClient(e.to_string()))?
         .with_no_client_auth();
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(tls))
+}
+
+fn default_http_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> Result<reqwest::Client, ConfigError> {
+    http_client_builder()?
         .connect_timeout(connect_timeout)
         .timeout(timeout)
         .build()

@@ -76,7 +76,7 @@ pub mod validation;
 pub use client::{Client, Response};
 pub use config::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
-    Environment, Region,
+    Environment, Region, http_client_builder,
 };
 pub use credentials::Credentials;
 pub use error::{
