@@ -314,7 +314,7 @@ impl Client {
         body_snippet: Option<String>,
     ) -> Error {
         let body = body.unwrap_or_default();
-        let mut messages = body.error_messages;
+        let mut messages = body.error_messages.unwrap_or_default();
         if let Some(single) = body.error_message
             && !messages.contains(&single)
         {

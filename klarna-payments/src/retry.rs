@@ -149,7 +149,15 @@ impl Replay {
 
     pub(crate) fn retries_error(self, error: &reqwest::Error) -> bool {
         match self {
-            Replay::Safe => error.is_connect() || error.is_timeout() || error.is_request(),
+            // A body cut off mid-read surfaces from `chunk()` as a decode error wrapping
+            // the body error; the transport reads raw bytes, so it is a broken transfer.
+            Replay::Safe => {
+                error.is_connect()
+                    || error.is_timeout()
+                    || error.is_request()
+                    || error.is_body()
+                    || error.is_decode()
+            }
             Replay::OnlyIfUnsent => error.is_connect(),
         }
     }

@@ -124,7 +124,7 @@ fn responses_accept_unknown_fields_values_and_over_long_strings() {
         "buy_and_default_tokenize"
     );
     assert_eq!(parsed.acquiring_channel.unwrap().to_string(), "KIOSK");
-    let line = &parsed.order_lines[0];
+    let line = &parsed.order_lines.as_ref().unwrap()[0];
     assert_eq!(line.type_.as_ref().unwrap().to_string(), "voucher");
     assert_eq!(line.reference.as_deref().map(str::len), Some(300));
     assert_eq!(
@@ -138,7 +138,7 @@ fn responses_accept_unknown_fields_values_and_over_long_strings() {
         "FORTNIGHT"
     );
     assert_eq!(
-        parsed.payment_method_categories[0]
+        parsed.payment_method_categories.as_ref().unwrap()[0]
             .identifier
             .as_ref()
             .unwrap()

@@ -85,6 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let categories: Vec<String> = created
         .payment_method_categories
         .iter()
+        .flatten()
         .filter_map(|c| c.identifier.as_ref().map(ToString::to_string))
         .collect();
     println!("\n[create] session {}", created.session_id);
@@ -145,7 +146,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let session = client.read_session(&created.session_id).await?;
     println!(
         "\n[read]   {} lines, order SEK {}",
-        session.order_lines.len(),
+        session.order_lines.as_deref().unwrap_or_default().len(),
         money(session.order_amount.unwrap_or_default())
     );
 
