@@ -12,14 +12,19 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 fn corpus(folder: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(folder);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(folder);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 5, "{folder}: the corpus must not shrink unnoticed");
+    assert!(
+        files.len() >= 5,
+        "{folder}: the corpus must not shrink unnoticed"
+    );
     files
 }
 
@@ -42,9 +47,15 @@ fn check<T: DeserializeOwned + Serialize>(folder: &str) -> usize {
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
         let original: Value = serde_json::from_str(&text).unwrap();
-        let parsed: T = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let parsed: T =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let again = serde_json::to_value(&parsed).unwrap();
-        assert_eq!(again, known_part(&original), "{}: a known field was lost or changed", path.display());
+        assert_eq!(
+            again,
+            known_part(&original),
+            "{}: a known field was lost or changed",
+            path.display()
+        );
     }
     files.len()
 }
@@ -58,10 +69,16 @@ fn every_create_answer_decodes_without_loss() {
 fn every_read_answer_decodes_without_loss() {
     check::<SessionRead>("read");
     // And the unknown enum values read back as Klarna sent them.
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/read/unknown-value-in-every-enum.json")).unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/read/unknown-value-in-every-enum.json"),
+    )
+    .unwrap();
     let session: SessionRead = serde_json::from_str(&text).unwrap();
     assert_eq!(session.status.unwrap().to_string(), "archived");
-    assert_eq!(session.intent.unwrap().to_string(), "buy_and_default_tokenize");
+    assert_eq!(
+        session.intent.unwrap().to_string(),
+        "buy_and_default_tokenize"
+    );
     assert_eq!(session.acquiring_channel.unwrap().to_string(), "KIOSK");
     let line = &session.order_lines.unwrap()[0];
     assert!(line.type_.as_ref().unwrap().known().is_none());
