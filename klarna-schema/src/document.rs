@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::compile::Compiled;
 use crate::path::FieldPath;
 use crate::validate::{Rule, Validator, Violation};
 
@@ -24,11 +25,14 @@ pub enum LoadError {
 
 /// An OpenAPI 3.0 document ready to validate JSON values against its schemas.
 ///
-/// Every `pattern` is compiled once, when the document is loaded.
+/// Every schema under `components/schemas` is compiled once, when the document is
+/// loaded: references resolved, keywords extracted, patterns compiled.
 #[derive(Debug)]
 pub struct SchemaDocument {
     document: Value,
     patterns: HashMap<String, regress::Regex>,
+    compiled: Compiled,
+    named: HashMap<String, usize>,
 }
 
 impl SchemaDocument {
@@ -36,7 +40,29 @@ impl SchemaDocument {
     pub fn from_json(document: Value) -> Result<Self, LoadError> {
         let mut patterns = HashMap::new();
         collect_patterns(&document, &mut String::new(), &mut patterns)?;
-        Ok(Self { document, patterns })
+        let mut compiled = Compiled::default();
+        let mut named = HashMap::new();
+        let names: Vec<String> = document
+            .get("components")
+            .and_then(|c| c.get("schemas"))
+            .and_then(Value::as_object)
+            .map(|schemas| schemas.keys().cloned().collect())
+            .unwrap_or_default();
+        for name in names {
+            let pointer = format!(
+                "/components/schemas/{}",
+                name.replace('~', "~0").replace('/', "~1")
+            );
+            if let Some(id) = compiled.at_pointer(&document, &pointer, &patterns) {
+                named.insert(name, id);
+            }
+        }
+        Ok(Self {
+            document,
+            patterns,
+            compiled,
+            named,
+        })
     }
 
     /// The whole document.
@@ -56,8 +82,12 @@ impl SchemaDocument {
 
     /// Every way `instance` breaks the schema named `name` (empty when it conforms).
     pub fn validate(&self, name: &str, instance: &Value) -> Vec<Violation> {
-        match self.schema(name) {
-            Some(schema) => self.validate_against(schema, instance),
+        match self.named.get(name) {
+            Some(&id) => {
+                let mut validator = Validator::new(&self.compiled);
+                validator.check(id, instance, &FieldPath::root(), 0);
+                validator.into_violations()
+            }
             None => vec![Violation {
                 path: FieldPath::root(),
                 rule: Rule::UnresolvedRef,
@@ -68,14 +98,15 @@ impl SchemaDocument {
 
     /// Every way `instance` breaks `schema`, a schema object of this document (or one
     /// whose `$ref`s point into it).
+    ///
+    /// The schema is compiled for this one call; prefer [`validate`](Self::validate) for
+    /// named schemas, which are compiled once.
     pub fn validate_against(&self, schema: &Value, instance: &Value) -> Vec<Violation> {
-        let mut validator = Validator::new(self);
-        validator.check(schema, instance, &FieldPath::root(), 0);
+        let mut compiled = Compiled::default();
+        let id = compiled.compile(&self.document, schema, None, &self.patterns);
+        let mut validator = Validator::new(&compiled);
+        validator.check(id, instance, &FieldPath::root(), 0);
         validator.into_violations()
-    }
-
-    pub(crate) fn pattern(&self, pattern: &str) -> Option<&regress::Regex> {
-        self.patterns.get(pattern)
     }
 }
 

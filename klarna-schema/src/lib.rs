@@ -25,6 +25,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod compile;
 mod document;
 mod path;
 mod validate;

@@ -1,13 +1,13 @@
-//! The validation walk.
+//! The validation walk over compiled nodes.
 
 use std::fmt;
 
 use serde_json::Value;
 
-use crate::document::SchemaDocument;
+use crate::compile::{Additional, Compiled, NodeId, Type};
 use crate::path::FieldPath;
 
-/// How deep `$ref`s may nest before the walk gives up (guards against cycles).
+/// How deep the walk may go before it gives up (guards against `$ref` cycles).
 const MAX_DEPTH: usize = 64;
 
 /// The schema keyword a value broke.
@@ -70,14 +70,14 @@ impl fmt::Display for Violation {
 }
 
 pub(crate) struct Validator<'a> {
-    document: &'a SchemaDocument,
+    compiled: &'a Compiled,
     violations: Vec<Violation>,
 }
 
 impl<'a> Validator<'a> {
-    pub(crate) fn new(document: &'a SchemaDocument) -> Self {
+    pub(crate) fn new(compiled: &'a Compiled) -> Self {
         Self {
-            document,
+            compiled,
             violations: Vec::new(),
         }
     }
@@ -94,56 +94,54 @@ impl<'a> Validator<'a> {
         });
     }
 
-    fn conforms(&self, schema: &Value, instance: &Value, path: &FieldPath, depth: usize) -> bool {
-        let mut probe = Validator::new(self.document);
-        probe.check(schema, instance, path, depth);
+    fn conforms(&self, node: NodeId, instance: &Value, path: &FieldPath, depth: usize) -> bool {
+        let mut probe = Validator::new(self.compiled);
+        probe.check(node, instance, path, depth);
         probe.violations.is_empty()
     }
 
-    pub(crate) fn check(
-        &mut self,
-        schema: &Value,
-        instance: &Value,
-        path: &FieldPath,
-        depth: usize,
-    ) {
+    pub(crate) fn check(&mut self, id: NodeId, instance: &Value, path: &FieldPath, depth: usize) {
         if depth > MAX_DEPTH {
             self.report(path, Rule::UnresolvedRef, "schema nests too deeply".into());
             return;
         }
-        let Some(schema) = schema.as_object() else {
-            return; // `true`/`{}`-like schemas accept anything.
-        };
-        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            match self.document.resolve(reference) {
-                Some(target) => self.check(target, instance, path, depth + 1),
-                None => self.report(
+        let node = &self.compiled.nodes[id];
+        if node.open {
+            return; // `true`-like schemas accept anything.
+        }
+        match &node.reference {
+            Some(Ok(target)) => return self.check(*target, instance, path, depth + 1),
+            Some(Err(reference)) => {
+                return self.report(
                     path,
                     Rule::UnresolvedRef,
                     format!("$ref {reference} points nowhere"),
-                ),
+                );
             }
-            return; // OpenAPI 3.0 ignores siblings of $ref.
+            None => {}
         }
         if instance.is_null() {
-            let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
-            if !nullable && schema.contains_key("type") {
+            if !node.nullable && node.ty.is_some() {
                 self.report(path, Rule::Type, "must not be null".into());
             }
             return;
         }
-        if let Some(expected) = schema.get("type").and_then(Value::as_str)
+        if let Some(expected) = node.ty
             && !has_type(instance, expected)
         {
-            let article = if expected.starts_with(['a', 'e', 'i', 'o']) {
+            let article = if matches!(expected, Type::Integer | Type::Array | Type::Object) {
                 "an"
             } else {
                 "a"
             };
-            self.report(path, Rule::Type, format!("must be {article} {expected}"));
+            self.report(
+                path,
+                Rule::Type,
+                format!("must be {article} {}", expected.name()),
+            );
             return;
         }
-        if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        if let Some(allowed) = &node.enumeration
             && !allowed.contains(instance)
         {
             let listed: Vec<String> = allowed.iter().map(render).collect();
@@ -153,32 +151,27 @@ impl<'a> Validator<'a> {
                 format!("must be one of {}", listed.join(", ")),
             );
         }
-        self.check_composition(schema, instance, path, depth);
+        self.check_composition(id, instance, path, depth);
         match instance {
-            Value::String(text) => self.check_string(schema, text, path),
-            Value::Number(_) => self.check_number(schema, instance, path),
-            Value::Array(items) => self.check_array(schema, items, path, depth),
-            Value::Object(fields) => self.check_object(schema, fields, path, depth),
+            Value::String(text) => self.check_string(id, text, path),
+            Value::Number(_) => self.check_number(id, instance, path),
+            Value::Array(items) => self.check_array(id, items, path, depth),
+            Value::Object(fields) => self.check_object(id, fields, path, depth),
             _ => {}
         }
     }
 
-    fn check_composition(
-        &mut self,
-        schema: &serde_json::Map<String, Value>,
-        instance: &Value,
-        path: &FieldPath,
-        depth: usize,
-    ) {
-        if let Some(branches) = schema.get("allOf").and_then(Value::as_array) {
-            for branch in branches {
-                self.check(branch, instance, path, depth + 1);
-            }
+    fn check_composition(&mut self, id: NodeId, instance: &Value, path: &FieldPath, depth: usize) {
+        let node = &self.compiled.nodes[id];
+        for &branch in &node.all_of {
+            self.check(branch, instance, path, depth + 1);
         }
-        if let Some(branches) = schema.get("anyOf").and_then(Value::as_array)
-            && !branches
+        let node = &self.compiled.nodes[id];
+        if !node.any_of.is_empty()
+            && !node
+                .any_of
                 .iter()
-                .any(|b| self.conforms(b, instance, path, depth + 1))
+                .any(|&b| self.conforms(b, instance, path, depth + 1))
         {
             self.report(
                 path,
@@ -186,10 +179,12 @@ impl<'a> Validator<'a> {
                 "matches none of the allowed forms".into(),
             );
         }
-        if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
-            let matched = branches
+        let node = &self.compiled.nodes[id];
+        if !node.one_of.is_empty() {
+            let matched = node
+                .one_of
                 .iter()
-                .filter(|b| self.conforms(b, instance, path, depth + 1))
+                .filter(|&&b| self.conforms(b, instance, path, depth + 1))
                 .count();
             match matched {
                 1 => {}
@@ -205,74 +200,62 @@ impl<'a> Validator<'a> {
                 ),
             }
         }
-        if let Some(excluded) = schema.get("not")
+        if let Some(excluded) = self.compiled.nodes[id].not
             && self.conforms(excluded, instance, path, depth + 1)
         {
             self.report(path, Rule::Not, format!("must not be {}", render(instance)));
         }
     }
 
-    fn check_string(
-        &mut self,
-        schema: &serde_json::Map<String, Value>,
-        text: &str,
-        path: &FieldPath,
-    ) {
-        let length = text.chars().count() as u64;
-        if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
-            && length < min
-        {
-            self.report(
-                path,
-                Rule::MinLength,
-                format!("is shorter than {min} characters"),
-            );
-        }
-        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
-            && length > max
-        {
-            self.report(
-                path,
-                Rule::MaxLength,
-                format!("is longer than {max} characters"),
-            );
-        }
-        if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
-            // Patterns are compiled at load time; one missing here was never loaded.
-            let matches = self
-                .document
-                .pattern(pattern)
-                .is_some_and(|regex| regex.find(text).is_some());
-            if !matches {
+    fn check_string(&mut self, id: NodeId, text: &str, path: &FieldPath) {
+        let node = &self.compiled.nodes[id];
+        if node.min_length.is_some() || node.max_length.is_some() {
+            let length = text.chars().count() as u64;
+            if let Some(min) = node.min_length
+                && length < min
+            {
                 self.report(
                     path,
-                    Rule::Pattern,
-                    format!("does not match the pattern {pattern}"),
+                    Rule::MinLength,
+                    format!("is shorter than {min} characters"),
                 );
+            }
+            let node = &self.compiled.nodes[id];
+            if let Some(max) = node.max_length
+                && length > max
+            {
+                self.report(
+                    path,
+                    Rule::MaxLength,
+                    format!("is longer than {max} characters"),
+                );
+            }
+        }
+        let node = &self.compiled.nodes[id];
+        if let Some((pattern, regex)) = &node.pattern {
+            // Patterns are compiled at load time; one missing here never compiled.
+            let matches = regex
+                .as_ref()
+                .is_some_and(|regex| regex.find(text).is_some());
+            if !matches {
+                let message = format!("does not match the pattern {pattern}");
+                self.report(path, Rule::Pattern, message);
             }
         }
     }
 
-    fn check_number(
-        &mut self,
-        schema: &serde_json::Map<String, Value>,
-        value: &Value,
-        path: &FieldPath,
-    ) {
+    fn check_number(&mut self, id: NodeId, value: &Value, path: &FieldPath) {
         let Some(number) = value.as_f64() else { return };
-        let exclusive = |key: &str| schema.get(key).and_then(Value::as_bool) == Some(true);
-        if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
-            let below = if exclusive("exclusiveMinimum") {
+        let node = &self.compiled.nodes[id];
+        let (minimum, maximum) = (node.minimum, node.maximum);
+        if let Some((min, exclusive)) = minimum {
+            let below = if exclusive {
                 number <= min
             } else {
                 number < min
             };
             if below {
-                let relation = if exclusive("exclusiveMinimum") {
-                    "more than"
-                } else {
-                    "at least"
-                };
+                let relation = if exclusive { "more than" } else { "at least" };
                 self.report(
                     path,
                     Rule::Minimum,
@@ -280,18 +263,14 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
-            let above = if exclusive("exclusiveMaximum") {
+        if let Some((max, exclusive)) = maximum {
+            let above = if exclusive {
                 number >= max
             } else {
                 number > max
             };
             if above {
-                let relation = if exclusive("exclusiveMaximum") {
-                    "less than"
-                } else {
-                    "at most"
-                };
+                let relation = if exclusive { "less than" } else { "at most" };
                 self.report(
                     path,
                     Rule::Maximum,
@@ -301,15 +280,16 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_array(
-        &mut self,
-        schema: &serde_json::Map<String, Value>,
-        items: &[Value],
-        path: &FieldPath,
-        depth: usize,
-    ) {
+    fn check_array(&mut self, id: NodeId, items: &[Value], path: &FieldPath, depth: usize) {
+        let node = &self.compiled.nodes[id];
         let count = items.len() as u64;
-        if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+        let (min, max, unique, item_node) = (
+            node.min_items,
+            node.max_items,
+            node.unique_items,
+            node.items,
+        );
+        if let Some(min) = min
             && count < min
         {
             self.report(
@@ -318,7 +298,7 @@ impl<'a> Validator<'a> {
                 format!("must have at least {min} item(s), has {count}"),
             );
         }
-        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+        if let Some(max) = max
             && count > max
         {
             self.report(
@@ -327,65 +307,62 @@ impl<'a> Validator<'a> {
                 format!("must have at most {max} items, has {count}"),
             );
         }
-        if schema.get("uniqueItems").and_then(Value::as_bool) == Some(true) {
-            let duplicate = items
+        if unique
+            && items
                 .iter()
                 .enumerate()
-                .any(|(i, item)| items[..i].contains(item));
-            if duplicate {
-                self.report(path, Rule::UniqueItems, "must not repeat an item".into());
-            }
+                .any(|(i, item)| items[..i].contains(item))
+        {
+            self.report(path, Rule::UniqueItems, "must not repeat an item".into());
         }
-        if let Some(item_schema) = schema.get("items") {
+        if let Some(item_node) = item_node {
             for (i, item) in items.iter().enumerate() {
-                self.check(item_schema, item, &path.index(i), depth + 1);
+                self.check(item_node, item, &path.index(i), depth + 1);
             }
         }
     }
 
     fn check_object(
         &mut self,
-        schema: &serde_json::Map<String, Value>,
+        id: NodeId,
         fields: &serde_json::Map<String, Value>,
         path: &FieldPath,
         depth: usize,
     ) {
-        if let Some(required) = schema.get("required").and_then(Value::as_array) {
-            for name in required.iter().filter_map(Value::as_str) {
-                if !fields.contains_key(name) {
-                    self.report(&path.key(name), Rule::Required, "is required".into());
-                }
+        let compiled = self.compiled;
+        let node = &compiled.nodes[id];
+        for name in &node.required {
+            if !fields.contains_key(name) {
+                self.report(&path.key(name), Rule::Required, "is required".into());
             }
         }
-        let properties = schema.get("properties").and_then(Value::as_object);
         for (name, value) in fields {
-            match properties.and_then(|p| p.get(name)) {
-                Some(property) => self.check(property, value, &path.key(name), depth + 1),
-                None => match schema.get("additionalProperties") {
-                    Some(Value::Bool(false)) => self.report(
+            match node.properties.get(name) {
+                Some(&property) => self.check(property, value, &path.key(name), depth + 1),
+                None => match node.additional {
+                    Additional::Forbidden => self.report(
                         &path.key(name),
                         Rule::AdditionalProperties,
                         "is not a known field".into(),
                     ),
-                    Some(extra @ Value::Object(_)) => {
+                    Additional::Schema(extra) => {
                         self.check(extra, value, &path.key(name), depth + 1)
                     }
-                    _ => {}
+                    Additional::Any => {}
                 },
             }
         }
     }
 }
 
-fn has_type(instance: &Value, expected: &str) -> bool {
+fn has_type(instance: &Value, expected: Type) -> bool {
     match expected {
-        "string" => instance.is_string(),
-        "integer" => instance.is_i64() || instance.is_u64(),
-        "number" => instance.is_number(),
-        "boolean" => instance.is_boolean(),
-        "array" => instance.is_array(),
-        "object" => instance.is_object(),
-        _ => true,
+        Type::String => instance.is_string(),
+        Type::Integer => instance.is_i64() || instance.is_u64(),
+        Type::Number => instance.is_number(),
+        Type::Boolean => instance.is_boolean(),
+        Type::Array => instance.is_array(),
+        Type::Object => instance.is_object(),
     }
 }
 
@@ -403,7 +380,6 @@ fn render_number(number: f64) -> String {
         number.to_string()
     }
 }
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -1,5 +1,6 @@
 //! The maintainer tasks behind `cargo xtask`, as a library so that tests can drive them.
 
+pub mod bench;
 pub mod generate;
 pub mod regen;
 pub mod rules;

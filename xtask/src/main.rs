@@ -1,7 +1,7 @@
 //! `cargo xtask validate` checks `openapi/klarna-payments.yaml` against the project's
 //! rules; `cargo xtask regen [--check]` refreshes (or checks) what derives from it.
 
-use xtask::{regen, rules, spec};
+use xtask::{bench, regen, rules, spec};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,6 +13,9 @@ commands:
   regen [--check] [SPEC]   regenerate openapi/klarna-payments.json and
                            openapi/generated/bindings.rs.txt; with --check, change
                            nothing and fail with a diff if either is stale
+
+  bench [--quick]          measure client overhead, codecs, simulator vs Prism and
+                           build times; rewrite the figures in BENCHMARKS.md
 
 SPEC defaults to openapi/klarna-payments.yaml in the workspace root.";
 
@@ -45,6 +48,16 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("bench") => match bench::run(&root, args.iter().any(|a| a == "--quick")) {
+            Ok(message) => {
+                println!("{message}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("{message}");
+                ExitCode::FAILURE
+            }
+        },
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)

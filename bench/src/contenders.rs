@@ -1,0 +1,185 @@
+//! The three (four) clients under test, each doing create → read → update.
+
+use std::time::{Duration, Instant};
+
+use klarna_ogen::apis::configuration::Configuration;
+use klarna_ogen::apis::sessions_api;
+use serde_json::Value;
+
+use crate::plain;
+
+pub const USER: &str = "bench";
+pub const PASSWORD: &str = "bench-secret";
+
+/// Request bodies, typed for each contender from the same JSON.
+pub struct Bodies {
+    ours_create: klarna_payments::types::SessionCreate,
+    ours_update: klarna_payments::types::SessionUpdate,
+    plain_create: plain::SessionCreate,
+    plain_update: plain::SessionUpdate,
+    ogen_create: klarna_ogen::models::SessionCreate,
+    ogen_update: klarna_ogen::models::SessionUpdate,
+}
+
+fn typed<T: serde::de::DeserializeOwned>(value: &Value) -> T {
+    serde_json::from_value(value.clone()).expect("the bench bodies fit every model")
+}
+
+impl Bodies {
+    pub fn new(create: &Value, update: &Value) -> Self {
+        Self {
+            ours_create: typed(create),
+            ours_update: typed(update),
+            plain_create: typed(create),
+            plain_update: typed(update),
+            ogen_create: typed(create),
+            ogen_update: typed(update),
+        }
+    }
+}
+
+/// The hand-written reqwest + serde_json client a team would write instead.
+pub struct Baseline {
+    http: reqwest::Client,
+    base: String,
+}
+
+#[derive(Clone)]
+pub enum Contender {
+    Baseline(std::sync::Arc<Baseline>),
+    Ours(klarna_payments::Client),
+    OursUnchecked(klarna_payments::Client),
+    Generator(Configuration),
+}
+
+impl Contender {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Contender::Baseline(_) => "reqwest + serde_json (baseline)",
+            Contender::Ours(_) => "klarna-payments",
+            Contender::OursUnchecked(_) => "klarna-payments, pre-send checks off",
+            Contender::Generator(_) => "openapi-generator rust client",
+        }
+    }
+
+    /// Every contender, sharing one reqwest configuration.
+    pub fn all(base: &str) -> Vec<Contender> {
+        // The same reqwest settings for everyone, including klarna-payments' default
+        // timeouts (it applies its attempt timeout to every request).
+        let http = || {
+            klarna_payments::http_client_builder()
+                .unwrap()
+                .connect_timeout(klarna_payments::DEFAULT_CONNECT_TIMEOUT)
+                .timeout(klarna_payments::DEFAULT_TIMEOUT)
+                .build()
+                .unwrap()
+        };
+        let ours = |checks| {
+            klarna_payments::Client::builder()
+                .base_url(base)
+                .credentials(klarna_payments::Credentials::new(USER, PASSWORD))
+                .http_client(http())
+                .checks(checks)
+                .build()
+                .unwrap()
+        };
+        vec![
+            Contender::Baseline(std::sync::Arc::new(Baseline { http: http(), base: base.to_string() })),
+            Contender::Ours(ours(klarna_payments::validation::Checks::default())),
+            Contender::OursUnchecked(ours(klarna_payments::validation::Checks::NONE)),
+            Contender::Generator(Configuration {
+                base_path: base.to_string(),
+                user_agent: Some("bench".into()),
+                client: http(),
+                basic_auth: Some((USER.into(), Some(PASSWORD.into()))),
+                oauth_access_token: None,
+                bearer_access_token: None,
+                api_key: None,
+            }),
+        ]
+    }
+
+    /// create → read → update; the latency of each.
+    pub async fn iteration(&self, bodies: &Bodies) -> [Duration; 3] {
+        let mut times = [Duration::ZERO; 3];
+        let started = Instant::now();
+        let id = self.create(bodies).await;
+        times[0] = started.elapsed();
+        let started = Instant::now();
+        self.read(&id).await;
+        times[1] = started.elapsed();
+        let started = Instant::now();
+        self.update(&id, bodies).await;
+        times[2] = started.elapsed();
+        times
+    }
+
+    async fn create(&self, bodies: &Bodies) -> String {
+        match self {
+            Contender::Baseline(b) => {
+                let response = b
+                    .http
+                    .post(format!("{}/payments/v1/sessions", b.base))
+                    .basic_auth(USER, Some(PASSWORD))
+                    .json(&bodies.plain_create)
+                    .send()
+                    .await
+                    .unwrap()
+                    .error_for_status()
+                    .unwrap();
+                response.json::<plain::MerchantSession>().await.unwrap().session_id
+            }
+            Contender::Ours(c) | Contender::OursUnchecked(c) => {
+                c.create_session(bodies.ours_create.clone()).await.unwrap().into_value().session_id
+            }
+            Contender::Generator(config) => {
+                sessions_api::create_credit_session(config, bodies.ogen_create.clone()).await.unwrap().session_id
+            }
+        }
+    }
+
+    async fn read(&self, id: &str) {
+        match self {
+            Contender::Baseline(b) => {
+                let response = b
+                    .http
+                    .get(format!("{}/payments/v1/sessions/{id}", b.base))
+                    .basic_auth(USER, Some(PASSWORD))
+                    .send()
+                    .await
+                    .unwrap()
+                    .error_for_status()
+                    .unwrap();
+                std::hint::black_box(response.json::<plain::SessionRead>().await.unwrap());
+            }
+            Contender::Ours(c) | Contender::OursUnchecked(c) => {
+                std::hint::black_box(c.read_session(id).await.unwrap());
+            }
+            Contender::Generator(config) => {
+                std::hint::black_box(sessions_api::read_credit_session(config, id).await.unwrap());
+            }
+        }
+    }
+
+    async fn update(&self, id: &str, bodies: &Bodies) {
+        match self {
+            Contender::Baseline(b) => {
+                b.http
+                    .post(format!("{}/payments/v1/sessions/{id}", b.base))
+                    .basic_auth(USER, Some(PASSWORD))
+                    .json(&bodies.plain_update)
+                    .send()
+                    .await
+                    .unwrap()
+                    .error_for_status()
+                    .unwrap();
+            }
+            Contender::Ours(c) | Contender::OursUnchecked(c) => {
+                c.update_session(id, bodies.ours_update.clone()).await.unwrap();
+            }
+            Contender::Generator(config) => {
+                sessions_api::update_credit_session(config, id, bodies.ogen_update.clone()).await.unwrap();
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The runner behind `cargo xtask bench`; each mode prints one JSON object.
+//!
+//! - `client ITERATIONS ROUNDS`: create/read/update loops against a canned loopback
+//!   server at concurrency 1 and 64, every contender in every round, order rotated.
+//! - `codec ITERATIONS`: encode a create body and decode a read answer, 3 and 1000
+//!   lines, generated types against plain serde structs, alternating.
+//! - `one INDEX CONCURRENCY ITERATIONS`: one contender alone, for profiling.
+//! - `servers REQUESTS ROUNDS NAME=URL...`: create-session load at 64 connections
+//!   against each server, alternating.
+
+mod bodies;
+mod canned;
+mod contenders;
+mod plain;
+mod stats;
+
+use std::time::{Duration, Instant};
+
+use contenders::{Bodies, Contender};
+use serde_json::{Value, json};
+use stats::Samples;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let output = match args.first().map(String::as_str) {
+        Some("client") => client(number(1, 2000), number(2, 5)).await,
+        Some("codec") => codec(number(1, 2000)),
+        Some("one") => one(number(1, 1), number(2, 64), number(3, 2000)).await,
+        Some("servers") => servers(number(1, 4000), number(2, 3), &args[3.min(args.len())..]).await,
+        _ => {
+            eprintln!("usage: klarna-bench client|codec|servers ...");
+            std::process::exit(2);
+        }
+    };
+    println!("{output}");
+}
+
+async fn run_batch(contender: &Contender, bodies: &std::sync::Arc<Bodies>, concurrency: usize, iterations: usize) -> (Vec<Duration>, Duration) {
+    let started = Instant::now();
+    let per_task = iterations / concurrency;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let contender = contender.clone();
+            let bodies = std::sync::Arc::clone(bodies);
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(per_task * 3);
+                for _ in 0..per_task {
+                    latencies.extend(contender.iteration(&bodies).await);
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    (latencies, started.elapsed())
+}
+
+async fn client(iterations: usize, rounds: usize) -> Value {
+    let address = canned::start(bodies::read(3).to_string());
+    let base = format!("http://{address}");
+    let contenders = Contender::all(&base);
+    let bodies = std::sync::Arc::new(Bodies::new(&bodies::create(3), &bodies::update(3)));
+    let mut results = Vec::new();
+    for concurrency in [1usize, 64] {
+        // Warm up connections and caches.
+        for contender in &contenders {
+            run_batch(contender, &bodies, concurrency, concurrency * 20).await;
+        }
+        let mut samples: Vec<Samples> = contenders.iter().map(|_| Samples::default()).collect();
+        for round in 0..rounds {
+            for k in 0..contenders.len() {
+                let index = (k + round) % contenders.len();
+                let (latencies, wall) = run_batch(&contenders[index], &bodies, concurrency, iterations).await;
+                samples[index].add(latencies, wall);
+            }
+        }
+        for (contender, samples) in contenders.iter().zip(samples) {
+            results.push(json!({"contender": contender.name(), "concurrency": concurrency, "summary": samples.summary()}));
+        }
+    }
+    json!({"client": results, "iterations_per_round": iterations, "rounds": rounds})
+}
+
+/// One contender alone (index into `Contender::all`), for profiling.
+async fn one(index: usize, concurrency: usize, iterations: usize) -> Value {
+    let address = canned::start(bodies::read(3).to_string());
+    let contender = Contender::all(&format!("http://{address}")).swap_remove(index);
+    let bodies = std::sync::Arc::new(Bodies::new(&bodies::create(3), &bodies::update(3)));
+    let mut samples = Samples::default();
+    let (latencies, wall) = run_batch(&contender, &bodies, concurrency, iterations).await;
+    samples.add(latencies, wall);
+    json!({"contender": contender.name(), "summary": samples.summary()})
+}
+
+fn time_per_op(iterations: usize, mut op: impl FnMut()) -> f64 {
+    let started = Instant::now();
+    for _ in 0..iterations {
+        op();
+    }
+    started.elapsed().as_secs_f64() * 1e9 / iterations as f64
+}
+
+fn codec(iterations: usize) -> Value {
+    use klarna_payments::types as generated;
+    let mut results = Vec::new();
+    for lines in [3usize, 1000] {
+        let n = if lines == 3 { iterations * 50 } else { iterations / 4 }.max(10);
+        let create_json = bodies::create(lines);
+        let read_text = bodies::read(lines).to_string();
+        let ours: generated::SessionCreate = serde_json::from_value(create_json.clone()).unwrap();
+        let theirs: plain::SessionCreate = serde_json::from_value(create_json).unwrap();
+        let (mut enc_gen, mut enc_plain, mut dec_gen, mut dec_plain) = (0.0, 0.0, 0.0, 0.0);
+        const ROUNDS: usize = 5;
+        for _ in 0..ROUNDS {
+            enc_gen += time_per_op(n, || drop(std::hint::black_box(serde_json::to_vec(&ours).unwrap())));
+            enc_plain += time_per_op(n, || drop(std::hint::black_box(serde_json::to_vec(&theirs).unwrap())));
+            dec_gen += time_per_op(n, || drop(std::hint::black_box(serde_json::from_str::<generated::SessionRead>(&read_text).unwrap())));
+            dec_plain += time_per_op(n, || drop(std::hint::black_box(serde_json::from_str::<plain::SessionRead>(&read_text).unwrap())));
+        }
+        let r = ROUNDS as f64;
+        results.push(json!({
+            "lines": lines, "iterations": n * ROUNDS,
+            "encode_generated_ns": enc_gen / r, "encode_plain_ns": enc_plain / r,
+            "decode_generated_ns": dec_gen / r, "decode_plain_ns": dec_plain / r,
+        }));
+    }
+    json!({"codec": results})
+}
+
+async fn servers(requests: usize, rounds: usize, targets: &[String]) -> Value {
+    let http = klarna_payments::http_client_builder().unwrap().build().unwrap();
+    let body = bodies::create(3).to_string();
+    let targets: Vec<(String, String)> = targets
+        .iter()
+        .filter_map(|t| t.split_once('=').map(|(n, u)| (n.to_string(), u.to_string())))
+        .collect();
+    let mut samples: Vec<Samples> = targets.iter().map(|_| Samples::default()).collect();
+    let mut failures = vec![0usize; targets.len()];
+    for round in 0..=rounds {
+        for k in 0..targets.len() {
+            let index = (k + round) % targets.len();
+            let (_, url) = &targets[index];
+            let count = if round == 0 { 256 } else { requests };
+            let started = Instant::now();
+            let tasks: Vec<_> = (0..64)
+                .map(|_| {
+                    let (http, body, url) = (http.clone(), body.clone(), format!("{url}/payments/v1/sessions"));
+                    tokio::spawn(async move {
+                        let (mut latencies, mut failed) = (Vec::new(), 0);
+                        for _ in 0..count / 64 {
+                            let t = Instant::now();
+                            let ok = http
+                                .post(&url)
+                                .basic_auth(contenders::USER, Some(contenders::PASSWORD))
+                                .header("content-type", "application/json")
+                                .body(body.clone())
+                                .send()
+                                .await
+                                .map(|r| r.status().as_u16() == 200)
+                                .unwrap_or(false);
+                            latencies.push(t.elapsed());
+                            failed += usize::from(!ok);
+                        }
+                        (latencies, failed)
+                    })
+                })
+                .collect();
+            let mut latencies = Vec::new();
+            for task in tasks {
+                let (l, f) = task.await.unwrap();
+                latencies.extend(l);
+                if round > 0 {
+                    failures[index] += f;
+                }
+            }
+            if round > 0 {
+                samples[index].add(latencies, started.elapsed());
+            }
+        }
+    }
+    let results: Vec<Value> = targets
+        .iter()
+        .zip(samples)
+        .zip(failures)
+        .map(|(((name, _), s), failed)| json!({"server": name, "summary": s.summary(), "non_200": failed}))
+        .collect();
+    json!({"servers": results})
+}

@@ -1,0 +1,459 @@
+//! `cargo xtask bench`: one run that measures the client against a raw reqwest baseline
+//! and the openapi-generator Rust client, the generated codecs against plain serde, the
+//! simulator against Prism, and build times; then rewrites the figures in BENCHMARKS.md.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BEGIN: &str = "<!-- bench:begin -->";
+const END: &str = "<!-- bench:end -->";
+
+/// Runs every measurement and updates BENCHMARKS.md.
+pub fn run(root: &Path, quick: bool) -> Result<String, String> {
+    let bench_dir = root.join("target").join("bench");
+    std::fs::create_dir_all(&bench_dir).map_err(|e| e.to_string())?;
+    step("installing pinned tools (openapi-generator, Prism)");
+    sh(
+        root,
+        Command::new(root.join(".ci/install-tools")).arg("python"),
+    )?;
+    sh(
+        root,
+        Command::new(root.join(".ci/install-tools")).arg("bench"),
+    )?;
+
+    step("generating the openapi-generator Rust client");
+    let generated = bench_dir.join("openapi-generator-client");
+    let _ = std::fs::remove_dir_all(&generated);
+    sh(
+        root,
+        Command::new(root.join(".tools/venv/bin/openapi-generator-cli"))
+            .args([
+                "generate",
+                "-g",
+                "rust",
+                "-i",
+                "openapi/klarna-payments.yaml",
+                "-o",
+            ])
+            .arg(&generated)
+            .args(["--additional-properties=packageName=klarna-ogen,supportAsync=true"]),
+    )?;
+    let manifest = generated.join("Cargo.toml");
+    let mut text = std::fs::read_to_string(&manifest).map_err(|e| e.to_string())?;
+    text.push_str("\n[workspace]\n");
+    std::fs::write(&manifest, text).map_err(|e| e.to_string())?;
+
+    step("building the runner and the simulator (release)");
+    let runner_target = bench_dir.join("target");
+    sh(
+        root,
+        cargo()
+            .args([
+                "build",
+                "--release",
+                "--manifest-path",
+                "bench/Cargo.toml",
+                "--target-dir",
+            ])
+            .arg(&runner_target),
+    )?;
+    sh(
+        root,
+        cargo().args(["build", "--release", "-p", "klarna-simulator"]),
+    )?;
+    let runner = runner_target.join("release/klarna-bench");
+
+    let (iterations, rounds, server_requests) = if quick {
+        ("400", "2", "2000")
+    } else {
+        ("2000", "5", "8000")
+    };
+    step("client overhead (concurrency 1 and 64)");
+    let client = json_output(Command::new(&runner).args(["client", iterations, rounds]))?;
+    step("encode/decode");
+    let codec = json_output(Command::new(&runner).args(["codec", iterations]))?;
+
+    step("simulator vs Prism (64 connections)");
+    let simulator = Server::simulator(&root.join("target/release/klarna-simulator"))?;
+    let prism = Server::prism(root)?;
+    let servers = json_output(Command::new(&runner).args([
+        "servers",
+        server_requests,
+        "3",
+        &format!("klarna-simulator={}", simulator.url),
+        &format!("prism={}", prism.url),
+    ]))?;
+    drop((simulator, prism));
+
+    step("build times");
+    let builds = build_times(root, &bench_dir, &manifest)?;
+
+    let figures = render(&client, &codec, &servers, &builds, quick);
+    let path = root.join("BENCHMARKS.md");
+    let current = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| format!("# Benchmarks\n\n{BEGIN}\n{END}\n"));
+    let (Some(start), Some(stop)) = (current.find(BEGIN), current.find(END)) else {
+        return Err(format!("BENCHMARKS.md lacks the {BEGIN} / {END} markers"));
+    };
+    let updated = format!(
+        "{}{BEGIN}\n{figures}\n{}",
+        &current[..start],
+        &current[stop..]
+    );
+    std::fs::write(&path, updated).map_err(|e| e.to_string())?;
+    println!("{figures}");
+    Ok("BENCHMARKS.md updated".into())
+}
+
+fn step(what: &str) {
+    eprintln!("==> {what}");
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn sh(root: &Path, command: &mut Command) -> Result<(), String> {
+    let status = command
+        .current_dir(root)
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("{command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed with {status}"))
+    }
+}
+
+fn json_output(command: &mut Command) -> Result<Value, String> {
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("{command:?}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("{command:?} failed with {}", output.status));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("runner output is not JSON: {e}"))
+}
+
+/// A server process, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn simulator(binary: &Path) -> Result<Self, String> {
+        let mut child = Command::new(binary)
+            .args([
+                "--port",
+                "0",
+                "--username",
+                "bench",
+                "--password",
+                "bench-secret",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let first = BufReader::new(stdout)
+            .lines()
+            .next()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let url = first
+            .split_whitespace()
+            .last()
+            .unwrap_or_default()
+            .to_string();
+        if !url.starts_with("http://127.0.0.1:") {
+            return Err(format!("the simulator did not start: {first:?}"));
+        }
+        Ok(Self { child, url })
+    }
+
+    fn prism(root: &Path) -> Result<Self, String> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let child = Command::new(root.join(".tools/prism/node_modules/.bin/prism"))
+            .args([
+                "mock",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "openapi/klarna-payments.yaml",
+            ])
+            .current_dir(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let server = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("Prism did not start within 60 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(server)
+    }
+}
+
+fn timed(root: &Path, command: &mut Command) -> Result<f64, String> {
+    let started = Instant::now();
+    let status = command
+        .current_dir(root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("{command:?} failed"));
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+struct Builds {
+    ours_clean: f64,
+    ours_touch: f64,
+    ogen_clean: f64,
+}
+
+fn build_times(root: &Path, bench_dir: &Path, ogen_manifest: &Path) -> Result<Builds, String> {
+    let ours_dir: PathBuf = bench_dir.join("build-ours");
+    let ogen_dir: PathBuf = bench_dir.join("build-ogen");
+    let _ = std::fs::remove_dir_all(&ours_dir);
+    let _ = std::fs::remove_dir_all(&ogen_dir);
+    // Fetch first so that downloads are not timed.
+    sh(
+        root,
+        cargo()
+            .args(["fetch", "--manifest-path"])
+            .arg(ogen_manifest),
+    )?;
+    let ours_clean = timed(
+        root,
+        cargo()
+            .args(["build", "-p", "klarna-payments", "--target-dir"])
+            .arg(&ours_dir),
+    )?;
+    let spec = root.join("openapi/klarna-payments.yaml");
+    let file = std::fs::File::options()
+        .append(true)
+        .open(&spec)
+        .map_err(|e| e.to_string())?;
+    file.set_modified(std::time::SystemTime::now())
+        .map_err(|e| e.to_string())?;
+    let ours_touch = timed(
+        root,
+        cargo()
+            .args(["build", "-p", "klarna-payments", "--target-dir"])
+            .arg(&ours_dir),
+    )?;
+    let ogen_clean = timed(
+        root,
+        cargo()
+            .args(["build", "--manifest-path"])
+            .arg(ogen_manifest)
+            .arg("--target-dir")
+            .arg(&ogen_dir),
+    )?;
+    Ok(Builds {
+        ours_clean,
+        ours_touch,
+        ogen_clean,
+    })
+}
+
+fn f(value: &Value) -> f64 {
+    value.as_f64().unwrap_or(f64::NAN)
+}
+
+fn mark(met: bool) -> &'static str {
+    if met { "met" } else { "**missed**" }
+}
+
+fn render(client: &Value, codec: &Value, servers: &Value, builds: &Builds, quick: bool) -> String {
+    let mut out = String::new();
+    let machine = machine();
+    out.push_str(&format!(
+        "Measured by `cargo xtask bench{}` on {machine}.\n\n",
+        if quick { " --quick" } else { "" }
+    ));
+    out.push_str(&format!(
+        "### Client overhead (canned loopback server; {} rounds × {} create/read/update iterations per contender, order rotated)\n\n",
+        client["rounds"], client["iterations_per_round"]
+    ));
+    out.push_str("| contender | concurrency | requests/s | p50 µs | p99 µs | throughput vs baseline |\n|---|---|---|---|---|---|\n");
+    let rows = client["client"].as_array().cloned().unwrap_or_default();
+    let baseline = |c: u64| {
+        rows.iter()
+            .find(|r| {
+                r["concurrency"] == c
+                    && r["contender"]
+                        .as_str()
+                        .is_some_and(|n| n.contains("baseline"))
+            })
+            .map(|r| f(&r["summary"]["per_second"]))
+            .unwrap_or(f64::NAN)
+    };
+    let per_second = |name: &str, c: u64| {
+        rows.iter()
+            .find(|r| r["concurrency"] == c && r["contender"] == name)
+            .map(|r| f(&r["summary"]["per_second"]))
+            .unwrap_or(f64::NAN)
+    };
+    for row in &rows {
+        let c = row["concurrency"].as_u64().unwrap_or(0);
+        let s = &row["summary"];
+        out.push_str(&format!(
+            "| {} | {c} | {:.0} | {:.0} | {:.0} | {:.2}× |\n",
+            row["contender"].as_str().unwrap_or("?"),
+            f(&s["per_second"]),
+            f(&s["p50_us"]),
+            f(&s["p99_us"]),
+            f(&s["per_second"]) / baseline(c)
+        ));
+    }
+    out.push_str("\n### Encode / decode (ns per operation)\n\n| lines | encode generated | encode plain | ratio | decode generated | decode plain | ratio |\n|---|---|---|---|---|---|---|\n");
+    let mut decode_1000 = f64::NAN;
+    for row in codec["codec"].as_array().cloned().unwrap_or_default() {
+        let (eg, ep, dg, dp) = (
+            f(&row["encode_generated_ns"]),
+            f(&row["encode_plain_ns"]),
+            f(&row["decode_generated_ns"]),
+            f(&row["decode_plain_ns"]),
+        );
+        if row["lines"] == 1000 {
+            decode_1000 = dg / dp;
+        }
+        out.push_str(&format!(
+            "| {} | {eg:.0} | {ep:.0} | {:.2}× | {dg:.0} | {dp:.0} | {:.2}× |\n",
+            row["lines"],
+            eg / ep,
+            dg / dp
+        ));
+    }
+    out.push_str("\n### Simulator vs Prism (create session, 64 connections)\n\n| server | requests | requests/s | p50 µs | p99 µs | non-200 answers |\n|---|---|---|---|---|---|\n");
+    let mut sim = (f64::NAN, f64::NAN);
+    let mut prism = f64::NAN;
+    for row in servers["servers"].as_array().cloned().unwrap_or_default() {
+        let s = &row["summary"];
+        if row["server"] == "klarna-simulator" {
+            sim = (f(&s["per_second"]), f(&s["p99_us"]));
+        } else {
+            prism = f(&s["per_second"]);
+        }
+        out.push_str(&format!(
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {} |\n",
+            row["server"].as_str().unwrap_or("?"),
+            s["requests"],
+            f(&s["per_second"]),
+            f(&s["p50_us"]),
+            f(&s["p99_us"]),
+            row["non_200"]
+        ));
+    }
+    out.push_str(&format!(
+        "\n### Build (dev profile, dependencies fetched beforehand)\n\n| build | seconds |\n|---|---|\n\
+         | `klarna-payments`, clean | {:.1} |\n| `klarna-payments`, after touching the spec | {:.2} |\n\
+         | openapi-generator crate, clean (its default features) | {:.1} |\n",
+        builds.ours_clean, builds.ours_touch, builds.ogen_clean
+    ));
+    let ours = "klarna-payments";
+    let ogen = "openapi-generator rust client";
+    let r1 = per_second(ours, 1) / baseline(1);
+    let r64 = per_second(ours, 64) / baseline(64);
+    let g1 = per_second(ours, 1) / per_second(ogen, 1);
+    let g64 = per_second(ours, 64) / per_second(ogen, 64);
+    out.push_str("\n### Targets\n\n| target | this run | |\n|---|---|---|\n");
+    out.push_str(&format!(
+        "| client ≥ 0.95× baseline, concurrency 1 | {r1:.2}× | {} |\n",
+        mark(r1 >= 0.95)
+    ));
+    out.push_str(&format!(
+        "| client ≥ 0.95× baseline, concurrency 64 | {r64:.2}× | {} |\n",
+        mark(r64 >= 0.95)
+    ));
+    out.push_str(&format!(
+        "| client ≥ 1.0× openapi-generator, concurrency 1 | {g1:.2}× | {} |\n",
+        mark(g1 >= 1.0)
+    ));
+    out.push_str(&format!(
+        "| client ≥ 1.0× openapi-generator, concurrency 64 | {g64:.2}× | {} |\n",
+        mark(g64 >= 1.0)
+    ));
+    out.push_str(&format!(
+        "| 1,000-line decode ≤ 1.2× plain serde | {decode_1000:.2}× | {} |\n",
+        mark(decode_1000 <= 1.2)
+    ));
+    out.push_str(&format!(
+        "| simulator ≥ 10× Prism | {:.1}× | {} |\n",
+        sim.0 / prism,
+        mark(sim.0 / prism >= 10.0)
+    ));
+    out.push_str(&format!(
+        "| simulator p99 < 10 ms | {:.2} ms | {} |\n",
+        sim.1 / 1000.0,
+        mark(sim.1 < 10_000.0)
+    ));
+    out.push_str(&format!(
+        "| clean build no slower than the openapi-generator crate | {:.1} s vs {:.1} s | {} |\n",
+        builds.ours_clean,
+        builds.ogen_clean,
+        mark(builds.ours_clean <= builds.ogen_clean)
+    ));
+    out.push_str(&format!(
+        "| spec-touch rebuild < 2 s | {:.2} s | {} |\n",
+        builds.ours_touch,
+        mark(builds.ours_touch < 2.0)
+    ));
+    out
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<u64>().ok())
+        })
+        .map(|kib| format!("{:.0} GiB", kib as f64 / 1024.0 / 1024.0))
+        .unwrap_or_else(|| "? GiB".into());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cores} cores ({cpu}), {memory} memory")
+}
