@@ -188,21 +188,22 @@ async fn exchange(
     request: reqwest::Request,
     limit: usize,
 ) -> reqwest::Result<reqwest::Response> {
-    let mut response = client.execute(request).await?;
-    let status = response.status();
-    let version = response.version();
-    let headers = std::mem::take(response.headers_mut());
+    use http_body_util::BodyExt;
+    let response: http::Response<reqwest::Body> = client.execute(request).await?.into();
+    // The parts keep reqwest's own extensions (the URL among them).
+    let (parts, mut stream) = response.into_parts();
     let mut body: Vec<u8> = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len().saturating_add(chunk.len()) > limit {
+    while let Some(frame) = stream.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        }; // trailers carry no body
+        if body.len().saturating_add(data.len()) > limit {
             record(|r| r.too_large = true);
             break;
         }
-        body.extend_from_slice(&chunk);
+        body.extend_from_slice(&data);
     }
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok(reqwest::Response::from(rebuilt))
+    Ok(reqwest::Response::from(http::Response::from_parts(
+        parts, body,
+    )))
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::compile::Compiled;
 use crate::path::FieldPath;
-use crate::validate::{Rule, Validator, Violation};
+use crate::validate::{At, Rule, Validator, Violation};
 
 /// A problem that makes a document unusable for validation.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +85,7 @@ impl SchemaDocument {
         match self.named.get(name) {
             Some(&id) => {
                 let mut validator = Validator::new(&self.compiled);
-                validator.check(id, instance, &FieldPath::root(), 0);
+                validator.check(id, instance, &At::Root, 0);
                 validator.into_violations()
             }
             None => vec![Violation {
@@ -105,7 +105,7 @@ impl SchemaDocument {
         let mut compiled = Compiled::default();
         let id = compiled.compile(&self.document, schema, None, &self.patterns);
         let mut validator = Validator::new(&compiled);
-        validator.check(id, instance, &FieldPath::root(), 0);
+        validator.check(id, instance, &At::Root, 0);
         validator.into_violations()
     }
 }

@@ -69,6 +69,25 @@ impl fmt::Display for Violation {
     }
 }
 
+/// Where the walk is: a stack-linked path, turned into a [`FieldPath`] only when a
+/// violation is reported, so that walking a valid value allocates nothing for paths.
+#[derive(Clone, Copy)]
+pub(crate) enum At<'p> {
+    Root,
+    Key(&'p At<'p>, &'p str),
+    Index(&'p At<'p>, usize),
+}
+
+impl At<'_> {
+    fn to_path(self) -> FieldPath {
+        match self {
+            At::Root => FieldPath::root(),
+            At::Key(parent, key) => parent.to_path().key(key),
+            At::Index(parent, index) => parent.to_path().index(index),
+        }
+    }
+}
+
 pub(crate) struct Validator<'a> {
     compiled: &'a Compiled,
     violations: Vec<Violation>,
@@ -86,21 +105,21 @@ impl<'a> Validator<'a> {
         self.violations
     }
 
-    fn report(&mut self, path: &FieldPath, rule: Rule, message: String) {
+    fn report(&mut self, path: &At<'_>, rule: Rule, message: String) {
         self.violations.push(Violation {
-            path: path.clone(),
+            path: path.to_path(),
             rule,
             message,
         });
     }
 
-    fn conforms(&self, node: NodeId, instance: &Value, path: &FieldPath, depth: usize) -> bool {
+    fn conforms(&self, node: NodeId, instance: &Value, path: &At<'_>, depth: usize) -> bool {
         let mut probe = Validator::new(self.compiled);
         probe.check(node, instance, path, depth);
         probe.violations.is_empty()
     }
 
-    pub(crate) fn check(&mut self, id: NodeId, instance: &Value, path: &FieldPath, depth: usize) {
+    pub(crate) fn check(&mut self, id: NodeId, instance: &Value, path: &At<'_>, depth: usize) {
         if depth > MAX_DEPTH {
             self.report(path, Rule::UnresolvedRef, "schema nests too deeply".into());
             return;
@@ -161,7 +180,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_composition(&mut self, id: NodeId, instance: &Value, path: &FieldPath, depth: usize) {
+    fn check_composition(&mut self, id: NodeId, instance: &Value, path: &At<'_>, depth: usize) {
         let node = &self.compiled.nodes[id];
         for &branch in &node.all_of {
             self.check(branch, instance, path, depth + 1);
@@ -207,7 +226,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_string(&mut self, id: NodeId, text: &str, path: &FieldPath) {
+    fn check_string(&mut self, id: NodeId, text: &str, path: &At<'_>) {
         let node = &self.compiled.nodes[id];
         if node.min_length.is_some() || node.max_length.is_some() {
             let length = text.chars().count() as u64;
@@ -244,7 +263,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_number(&mut self, id: NodeId, value: &Value, path: &FieldPath) {
+    fn check_number(&mut self, id: NodeId, value: &Value, path: &At<'_>) {
         let Some(number) = value.as_f64() else { return };
         let node = &self.compiled.nodes[id];
         let (minimum, maximum) = (node.minimum, node.maximum);
@@ -280,7 +299,7 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_array(&mut self, id: NodeId, items: &[Value], path: &FieldPath, depth: usize) {
+    fn check_array(&mut self, id: NodeId, items: &[Value], path: &At<'_>, depth: usize) {
         let node = &self.compiled.nodes[id];
         let count = items.len() as u64;
         let (min, max, unique, item_node) = (
@@ -317,7 +336,7 @@ impl<'a> Validator<'a> {
         }
         if let Some(item_node) = item_node {
             for (i, item) in items.iter().enumerate() {
-                self.check(item_node, item, &path.index(i), depth + 1);
+                self.check(item_node, item, &At::Index(path, i), depth + 1);
             }
         }
     }
@@ -326,27 +345,27 @@ impl<'a> Validator<'a> {
         &mut self,
         id: NodeId,
         fields: &serde_json::Map<String, Value>,
-        path: &FieldPath,
+        path: &At<'_>,
         depth: usize,
     ) {
         let compiled = self.compiled;
         let node = &compiled.nodes[id];
         for name in &node.required {
             if !fields.contains_key(name) {
-                self.report(&path.key(name), Rule::Required, "is required".into());
+                self.report(&At::Key(path, name), Rule::Required, "is required".into());
             }
         }
         for (name, value) in fields {
             match node.properties.get(name) {
-                Some(&property) => self.check(property, value, &path.key(name), depth + 1),
+                Some(&property) => self.check(property, value, &At::Key(path, name), depth + 1),
                 None => match node.additional {
                     Additional::Forbidden => self.report(
-                        &path.key(name),
+                        &At::Key(path, name),
                         Rule::AdditionalProperties,
                         "is not a known field".into(),
                     ),
                     Additional::Schema(extra) => {
-                        self.check(extra, value, &path.key(name), depth + 1)
+                        self.check(extra, value, &At::Key(path, name), depth + 1)
                     }
                     Additional::Any => {}
                 },
