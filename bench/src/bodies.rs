@@ -36,7 +36,10 @@ pub fn read(lines: usize) -> Value {
     let object = body.as_object_mut().unwrap();
     object.insert("status".into(), json!("incomplete"));
     object.insert("expires_at".into(), json!("2026-11-26T12:00:00Z"));
-    object.insert("client_token".into(), json!("eyJhbGciOiJIUzI1NiJ9.eyJzZXNzaW9uX2lkIjoiMGIxZCJ9.c2lnbmF0dXJl"));
+    object.insert(
+        "client_token".into(),
+        json!("eyJhbGciOiJIUzI1NiJ9.eyJzZXNzaW9uX2lkIjoiMGIxZCJ9.c2lnbmF0dXJl"),
+    );
     object.insert("acquiring_channel".into(), json!("ECOMMERCE"));
     object.insert(
         "payment_method_categories".into(),

@@ -12,13 +12,17 @@ pub const CREATED: &str = r#"{"session_id":"0b1d9815-165e-42e2-8867-35bc03789e00
 pub fn start(read_body: String) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async move {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
             let created = answer("200 OK", CREATED);
             let read = answer("200 OK", &read_body);
-            let updated = b"HTTP/1.1 204 No Content\r\nKlarna-Correlation-Id: bench\r\n\r\n".to_vec();
+            let updated =
+                b"HTTP/1.1 204 No Content\r\nKlarna-Correlation-Id: bench\r\n\r\n".to_vec();
             let replies = std::sync::Arc::new((created, read, updated));
             loop {
                 let (stream, _) = listener.accept().await.unwrap();
@@ -46,7 +50,9 @@ async fn serve(mut stream: TcpStream, replies: std::sync::Arc<(Vec<u8>, Vec<u8>,
         loop {
             let mut headers = [httparse::EMPTY_HEADER; 32];
             let mut request = httparse::Request::new(&mut headers);
-            let Ok(httparse::Status::Complete(head)) = request.parse(&buffer[..filled]) else { break };
+            let Ok(httparse::Status::Complete(head)) = request.parse(&buffer[..filled]) else {
+                break;
+            };
             let length: usize = request
                 .headers
                 .iter()

@@ -84,7 +84,10 @@ impl Contender {
                 .unwrap()
         };
         vec![
-            Contender::Baseline(std::sync::Arc::new(Baseline { http: http(), base: base.to_string() })),
+            Contender::Baseline(std::sync::Arc::new(Baseline {
+                http: http(),
+                base: base.to_string(),
+            })),
             Contender::Ours(ours(klarna_payments::validation::Checks::default())),
             Contender::OursUnchecked(ours(klarna_payments::validation::Checks::NONE)),
             Contender::Generator(Configuration {
@@ -127,13 +130,24 @@ impl Contender {
                     .unwrap()
                     .error_for_status()
                     .unwrap();
-                response.json::<plain::MerchantSession>().await.unwrap().session_id
+                response
+                    .json::<plain::MerchantSession>()
+                    .await
+                    .unwrap()
+                    .session_id
             }
             Contender::Ours(c) | Contender::OursUnchecked(c) => {
-                c.create_session(bodies.ours_create.clone()).await.unwrap().into_value().session_id
+                c.create_session(bodies.ours_create.clone())
+                    .await
+                    .unwrap()
+                    .into_value()
+                    .session_id
             }
             Contender::Generator(config) => {
-                sessions_api::create_credit_session(config, bodies.ogen_create.clone()).await.unwrap().session_id
+                sessions_api::create_credit_session(config, bodies.ogen_create.clone())
+                    .await
+                    .unwrap()
+                    .session_id
             }
         }
     }
@@ -175,10 +189,14 @@ impl Contender {
                     .unwrap();
             }
             Contender::Ours(c) | Contender::OursUnchecked(c) => {
-                c.update_session(id, bodies.ours_update.clone()).await.unwrap();
+                c.update_session(id, bodies.ours_update.clone())
+                    .await
+                    .unwrap();
             }
             Contender::Generator(config) => {
-                sessions_api::update_credit_session(config, id, bodies.ogen_update.clone()).await.unwrap();
+                sessions_api::update_credit_session(config, id, bodies.ogen_update.clone())
+                    .await
+                    .unwrap();
             }
         }
     }

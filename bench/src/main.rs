@@ -23,7 +23,8 @@ use stats::Samples;
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let number = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let number =
+        |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let output = match args.first().map(String::as_str) {
         Some("client") => client(number(1, 2000), number(2, 5)).await,
         Some("codec") => codec(number(1, 2000)),
@@ -37,7 +38,12 @@ async fn main() {
     println!("{output}");
 }
 
-async fn run_batch(contender: &Contender, bodies: &std::sync::Arc<Bodies>, concurrency: usize, iterations: usize) -> (Vec<Duration>, Duration) {
+async fn run_batch(
+    contender: &Contender,
+    bodies: &std::sync::Arc<Bodies>,
+    concurrency: usize,
+    iterations: usize,
+) -> (Vec<Duration>, Duration) {
     let started = Instant::now();
     let per_task = iterations / concurrency;
     let tasks: Vec<_> = (0..concurrency)
@@ -75,7 +81,8 @@ async fn client(iterations: usize, rounds: usize) -> Value {
         for round in 0..rounds {
             for k in 0..contenders.len() {
                 let index = (k + round) % contenders.len();
-                let (latencies, wall) = run_batch(&contenders[index], &bodies, concurrency, iterations).await;
+                let (latencies, wall) =
+                    run_batch(&contenders[index], &bodies, concurrency, iterations).await;
                 samples[index].add(latencies, wall);
             }
         }
@@ -109,7 +116,12 @@ fn codec(iterations: usize) -> Value {
     use klarna_payments::types as generated;
     let mut results = Vec::new();
     for lines in [3usize, 1000] {
-        let n = if lines == 3 { iterations * 50 } else { iterations / 4 }.max(10);
+        let n = if lines == 3 {
+            iterations * 50
+        } else {
+            iterations / 4
+        }
+        .max(10);
         let create_json = bodies::create(lines);
         let read_text = bodies::read(lines).to_string();
         let ours: generated::SessionCreate = serde_json::from_value(create_json.clone()).unwrap();
@@ -117,10 +129,22 @@ fn codec(iterations: usize) -> Value {
         let (mut enc_gen, mut enc_plain, mut dec_gen, mut dec_plain) = (0.0, 0.0, 0.0, 0.0);
         const ROUNDS: usize = 5;
         for _ in 0..ROUNDS {
-            enc_gen += time_per_op(n, || drop(std::hint::black_box(serde_json::to_vec(&ours).unwrap())));
-            enc_plain += time_per_op(n, || drop(std::hint::black_box(serde_json::to_vec(&theirs).unwrap())));
-            dec_gen += time_per_op(n, || drop(std::hint::black_box(serde_json::from_str::<generated::SessionRead>(&read_text).unwrap())));
-            dec_plain += time_per_op(n, || drop(std::hint::black_box(serde_json::from_str::<plain::SessionRead>(&read_text).unwrap())));
+            enc_gen += time_per_op(n, || {
+                drop(std::hint::black_box(serde_json::to_vec(&ours).unwrap()))
+            });
+            enc_plain += time_per_op(n, || {
+                drop(std::hint::black_box(serde_json::to_vec(&theirs).unwrap()))
+            });
+            dec_gen += time_per_op(n, || {
+                drop(std::hint::black_box(
+                    serde_json::from_str::<generated::SessionRead>(&read_text).unwrap(),
+                ))
+            });
+            dec_plain += time_per_op(n, || {
+                drop(std::hint::black_box(
+                    serde_json::from_str::<plain::SessionRead>(&read_text).unwrap(),
+                ))
+            });
         }
         let r = ROUNDS as f64;
         results.push(json!({
@@ -133,11 +157,17 @@ fn codec(iterations: usize) -> Value {
 }
 
 async fn servers(requests: usize, rounds: usize, targets: &[String]) -> Value {
-    let http = klarna_payments::http_client_builder().unwrap().build().unwrap();
+    let http = klarna_payments::http_client_builder()
+        .unwrap()
+        .build()
+        .unwrap();
     let body = bodies::create(3).to_string();
     let targets: Vec<(String, String)> = targets
         .iter()
-        .filter_map(|t| t.split_once('=').map(|(n, u)| (n.to_string(), u.to_string())))
+        .filter_map(|t| {
+            t.split_once('=')
+                .map(|(n, u)| (n.to_string(), u.to_string()))
+        })
         .collect();
     let mut samples: Vec<Samples> = targets.iter().map(|_| Samples::default()).collect();
     let mut failures = vec![0usize; targets.len()];
@@ -149,7 +179,11 @@ async fn servers(requests: usize, rounds: usize, targets: &[String]) -> Value {
             let started = Instant::now();
             let tasks: Vec<_> = (0..64)
                 .map(|_| {
-                    let (http, body, url) = (http.clone(), body.clone(), format!("{url}/payments/v1/sessions"));
+                    let (http, body, url) = (
+                        http.clone(),
+                        body.clone(),
+                        format!("{url}/payments/v1/sessions"),
+                    );
                     tokio::spawn(async move {
                         let (mut latencies, mut failed) = (Vec::new(), 0);
                         for _ in 0..count / 64 {

@@ -30,7 +30,10 @@ impl Samples {
         self.latencies.sort_unstable();
         let at = |q: f64| {
             let index = ((self.latencies.len() as f64 - 1.0) * q).round() as usize;
-            self.latencies.get(index).map(|d| d.as_secs_f64() * 1e6).unwrap_or(f64::NAN)
+            self.latencies
+                .get(index)
+                .map(|d| d.as_secs_f64() * 1e6)
+                .unwrap_or(f64::NAN)
         };
         let seconds = self.busy.as_secs_f64();
         Summary {

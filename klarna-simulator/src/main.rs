@@ -1,6 +1,7 @@
 //! `cargo run -p klarna-simulator -- [--port N] [--host IP] [--username U] [--password P]
 //! [--rate-limit playground|production] [--max-sessions N]`
 
+use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
@@ -79,13 +80,21 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("Klarna simulator listening on {}", simulator.base_url());
-    println!(
+    // A closed stdout (the reader went away) must not stop the server: ignore write errors.
+    let mut out = std::io::stdout();
+    let _ = writeln!(
+        out,
+        "Klarna simulator listening on {}",
+        simulator.base_url()
+    );
+    let _ = writeln!(
+        out,
         "HTTP Basic credentials: username {:?}, password {:?}",
         simulator.username(),
         simulator.password()
     );
-    println!("Press Ctrl-C to stop.");
+    let _ = writeln!(out, "Press Ctrl-C to stop.");
+    let _ = out.flush();
     let _ = tokio::signal::ctrl_c().await;
     simulator.shutdown().await;
     ExitCode::SUCCESS

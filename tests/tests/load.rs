@@ -5,11 +5,12 @@
 
 use std::time::Instant;
 
-use klarna_payments::arithmetic::{line_amounts, order_amounts};
+use klarna_payments::arithmetic::order_amounts;
 use klarna_payments::types::{OrderLine, SessionCreate, SessionUpdate};
 use klarna_payments::{Client, Credentials, Text};
 use klarna_simulator::Simulator;
 use serde_json::Value;
+use tests::fixtures::order_line;
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -37,17 +38,12 @@ fn lines(seed: u64) -> Vec<OrderLine> {
     (0..1 + seed % 4)
         .map(|i| {
             let unit_price = 100 + (seed.wrapping_mul(31).wrapping_add(i * 17) % 50_000) as i64;
-            let quantity = 1 + (i as i64 % 3);
-            let amounts = line_amounts(unit_price, quantity, 0, 2500).unwrap();
-            OrderLine::builder()
-                .name(format!("item-{seed}-{i}"))
-                .quantity(quantity)
-                .unit_price(unit_price)
-                .tax_rate(2500)
-                .total_amount(amounts.total_amount)
-                .total_tax_amount(amounts.total_tax_amount)
-                .try_into()
-                .unwrap()
+            order_line(
+                &format!("item-{seed}-{i}"),
+                unit_price,
+                1 + (i as i64 % 3),
+                2500,
+            )
         })
         .collect()
 }

@@ -4,12 +4,13 @@
 use std::time::Duration;
 
 use chrono::Duration as Hours;
-use klarna_payments::arithmetic::{line_amounts, order_amounts};
-use klarna_payments::types::{OrderLine, OrderLineType, SessionCreate, SessionUpdate};
+use klarna_payments::arithmetic::order_amounts;
+use klarna_payments::types::{OrderLine, SessionCreate, SessionUpdate};
 use klarna_payments::validation::Checks;
 use klarna_payments::{Client, Credentials, Error, ErrorCode, RetryPolicy, Text};
-use klarna_simulator::{ManualClock, RateLimit, Simulator, SimulatorHandle};
+use klarna_simulator::{Clock, ManualClock, RateLimit, Simulator, SimulatorHandle};
 use serde_json::{Value, json};
+use tests::fixtures::order_line;
 
 fn client_for(simulator: &SimulatorHandle, checks: Checks) -> Client {
     Client::builder()
@@ -22,17 +23,7 @@ fn client_for(simulator: &SimulatorHandle, checks: Checks) -> Client {
 }
 
 fn line(name: &str, unit_price: i64, quantity: i64) -> OrderLine {
-    let amounts = line_amounts(unit_price, quantity, 0, 2500).unwrap();
-    OrderLine::builder()
-        .type_(OrderLineType::Physical)
-        .name(name)
-        .quantity(quantity)
-        .unit_price(unit_price)
-        .tax_rate(2500)
-        .total_amount(amounts.total_amount)
-        .total_tax_amount(amounts.total_tax_amount)
-        .try_into()
-        .unwrap()
+    order_line(name, unit_price, quantity, 2500)
 }
 
 fn create_body(lines: Vec<OrderLine>) -> SessionCreate {
@@ -51,14 +42,8 @@ fn create_body(lines: Vec<OrderLine>) -> SessionCreate {
 
 #[tokio::test]
 async fn create_read_update_read_round_trip() {
-    let clock = ManualClock::new();
-    let simulator = Simulator::builder()
-        .clock(clock.clone())
-        .start()
-        .await
-        .unwrap();
-    let client = client_for(&simulator, Checks::default());
-    let started = clock.now_for_test();
+    let (clock, _simulator, client) = with_manual_clock().await;
+    let started = clock.now();
 
     let body = create_body(vec![line("Shoe", 10_000, 1)]);
     let created = client.create_session(body.clone()).await.unwrap();
@@ -114,14 +99,16 @@ async fn create_read_update_read_round_trip() {
     assert_eq!(read.locale.as_deref(), Some("sv-SE"));
 }
 
-trait NowForTest {
-    fn now_for_test(&self) -> chrono::DateTime<chrono::Utc>;
-}
-
-impl NowForTest for ManualClock {
-    fn now_for_test(&self) -> chrono::DateTime<chrono::Utc> {
-        klarna_simulator::Clock::now(self)
-    }
+/// A simulator on a clock the test moves, and a checked client for it.
+async fn with_manual_clock() -> (ManualClock, SimulatorHandle, Client) {
+    let clock = ManualClock::new();
+    let simulator = Simulator::builder()
+        .clock(clock.clone())
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&simulator, Checks::default());
+    (clock, simulator, client)
 }
 
 fn uuid_like(id: &str) -> bool {
@@ -136,13 +123,7 @@ fn api(error: &Error) -> &klarna_payments::ApiError {
 
 #[tokio::test]
 async fn sessions_expire_after_48_hours_on_the_injected_clock() {
-    let clock = ManualClock::new();
-    let simulator = Simulator::builder()
-        .clock(clock.clone())
-        .start()
-        .await
-        .unwrap();
-    let client = client_for(&simulator, Checks::default());
+    let (clock, _simulator, client) = with_manual_clock().await;
     let created = client
         .create_session(create_body(vec![line("Shoe", 100, 1)]))
         .await

@@ -90,6 +90,14 @@ pub fn run(root: &Path, quick: bool) -> Result<String, String> {
         &format!("prism={}", prism.url),
     ]))?;
     drop((simulator, prism));
+    for row in servers["servers"].as_array().cloned().unwrap_or_default() {
+        if row["non_200"].as_u64() != Some(0) {
+            return Err(format!(
+                "{} answered {} requests with a status other than 200: its figures would be meaningless",
+                row["server"], row["non_200"]
+            ));
+        }
+    }
 
     step("build times");
     let builds = build_times(root, &bench_dir, &manifest)?;
@@ -171,11 +179,10 @@ impl Server {
             .spawn()
             .map_err(|e| e.to_string())?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
-        let first = BufReader::new(stdout)
-            .lines()
-            .next()
-            .and_then(Result::ok)
-            .unwrap_or_default();
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        // Keep draining, so the simulator never writes into a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
         let url = first
             .split_whitespace()
             .last()

@@ -37,30 +37,26 @@ fn main() -> ExitCode {
                 .find(|a| !a.starts_with("--"))
                 .map(PathBuf::from)
                 .unwrap_or_else(|| spec::default_path(&root));
-            match regen::run(&root, &spec_path, check) {
-                Ok(message) => {
-                    println!("{message}");
-                    ExitCode::SUCCESS
-                }
-                Err(message) => {
-                    eprintln!("{message}");
-                    ExitCode::FAILURE
-                }
-            }
+            finish(regen::run(&root, &spec_path, check))
         }
-        Some("bench") => match bench::run(&root, args.iter().any(|a| a == "--quick")) {
-            Ok(message) => {
-                println!("{message}");
-                ExitCode::SUCCESS
-            }
-            Err(message) => {
-                eprintln!("{message}");
-                ExitCode::FAILURE
-            }
-        },
+        Some("bench") => finish(bench::run(&root, args.iter().any(|a| a == "--quick"))),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Prints a task's outcome and turns it into the exit code.
+fn finish(outcome: Result<String, String>) -> ExitCode {
+    match outcome {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
         }
     }
 }
