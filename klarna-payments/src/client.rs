@@ -1,7 +1,6 @@
 //! The client: three calls, each checked before sending and mapped to one error type.
 
 use std::fmt;
-use std::sync::Arc;
 
 use reqwest::StatusCode;
 
@@ -22,14 +21,13 @@ const SNIPPET_CHARS: usize = 512;
 #[derive(Clone)]
 pub struct Client {
     api: crate::generated::Client,
-    base_url: Arc<str>,
     checks: Checks,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url())
             .field("checks", &self.checks)
             .field("transport", progenitor_client::ClientInfo::inner(&self.api))
             .finish()
@@ -92,21 +90,13 @@ impl Client {
         ClientBuilder::from_env()?.build()
     }
 
-    pub(crate) fn from_parts(
-        api: crate::generated::Client,
-        base_url: Arc<str>,
-        checks: Checks,
-    ) -> Self {
-        Self {
-            api,
-            base_url,
-            checks,
-        }
+    pub(crate) fn from_parts(api: crate::generated::Client, checks: Checks) -> Self {
+        Self { api, checks }
     }
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        progenitor_client::ClientInfo::baseurl(&self.api)
     }
 
     /// The generated client underneath, for anything this type does not cover. Its
@@ -327,7 +317,7 @@ impl Client {
             correlation_id: body.correlation_id.or(header_id),
             service_version: body.service_version,
             retry_after: record.retry_after,
-            base_url: self.base_url.to_string(),
+            base_url: self.base_url().to_string(),
             body_snippet: body_snippet.filter(|s| !s.is_empty()),
             attempts: record.attempts,
         }))

@@ -294,7 +294,7 @@ impl ClientBuilder {
             max_response_bytes: self.max_response_bytes,
         });
         let api = crate::generated::Client::new_with_client(&base_url, http, transport);
-        Ok(Client::from_parts(api, Arc::from(base_url), self.checks))
+        Ok(Client::from_parts(api, self.checks))
     }
 }
 
