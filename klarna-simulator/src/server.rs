@@ -15,6 +15,7 @@ use base64::Engine as _;
 use chrono::SecondsFormat;
 use klarna_payments::arithmetic::{OrderView, check_order};
 use klarna_payments::types::SessionCreate;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -370,7 +371,8 @@ fn check_schema(schema: &str, value: &Value) -> Result<(), KlarnaError> {
 
 /// Klarna's market and arithmetic rules on a complete session body.
 fn check_order_rules(session: &Value) -> Result<SessionCreate, KlarnaError> {
-    let typed: SessionCreate = serde_json::from_value(session.clone()).map_err(|e| {
+    // Deserialize from the borrowed value: no copy of the body.
+    let typed = SessionCreate::deserialize(session).map_err(|e| {
         KlarnaError::new(
             StatusCode::BAD_REQUEST,
             "BAD_VALUE",

@@ -395,48 +395,58 @@ fn render(client: &Value, codec: &Value, servers: &Value, builds: &Builds, quick
     let r64 = per_second(ours, 64) / baseline(64);
     let g1 = per_second(ours, 1) / per_second(ogen, 1);
     let g64 = per_second(ours, 64) / per_second(ogen, 64);
+    let (sim_ratio, sim_p99_ms) = (sim.0 / prism, sim.1 / 1000.0);
+    let targets: [(&str, String, bool); 9] = [
+        (
+            "client ≥ 0.95× baseline, concurrency 1",
+            format!("{r1:.2}×"),
+            r1 >= 0.95,
+        ),
+        (
+            "client ≥ 0.95× baseline, concurrency 64",
+            format!("{r64:.2}×"),
+            r64 >= 0.95,
+        ),
+        (
+            "client ≥ 1.0× openapi-generator, concurrency 1",
+            format!("{g1:.2}×"),
+            g1 >= 1.0,
+        ),
+        (
+            "client ≥ 1.0× openapi-generator, concurrency 64",
+            format!("{g64:.2}×"),
+            g64 >= 1.0,
+        ),
+        (
+            "1,000-line decode ≤ 1.2× plain serde",
+            format!("{decode_1000:.2}×"),
+            decode_1000 <= 1.2,
+        ),
+        (
+            "simulator ≥ 10× Prism",
+            format!("{sim_ratio:.1}×"),
+            sim_ratio >= 10.0,
+        ),
+        (
+            "simulator p99 < 10 ms",
+            format!("{sim_p99_ms:.2} ms"),
+            sim_p99_ms < 10.0,
+        ),
+        (
+            "clean build no slower than the openapi-generator crate",
+            format!("{:.1} s vs {:.1} s", builds.ours_clean, builds.ogen_clean),
+            builds.ours_clean <= builds.ogen_clean,
+        ),
+        (
+            "spec-touch rebuild < 2 s",
+            format!("{:.2} s", builds.ours_touch),
+            builds.ours_touch < 2.0,
+        ),
+    ];
     out.push_str("\n### Targets\n\n| target | this run | |\n|---|---|---|\n");
-    out.push_str(&format!(
-        "| client ≥ 0.95× baseline, concurrency 1 | {r1:.2}× | {} |\n",
-        mark(r1 >= 0.95)
-    ));
-    out.push_str(&format!(
-        "| client ≥ 0.95× baseline, concurrency 64 | {r64:.2}× | {} |\n",
-        mark(r64 >= 0.95)
-    ));
-    out.push_str(&format!(
-        "| client ≥ 1.0× openapi-generator, concurrency 1 | {g1:.2}× | {} |\n",
-        mark(g1 >= 1.0)
-    ));
-    out.push_str(&format!(
-        "| client ≥ 1.0× openapi-generator, concurrency 64 | {g64:.2}× | {} |\n",
-        mark(g64 >= 1.0)
-    ));
-    out.push_str(&format!(
-        "| 1,000-line decode ≤ 1.2× plain serde | {decode_1000:.2}× | {} |\n",
-        mark(decode_1000 <= 1.2)
-    ));
-    out.push_str(&format!(
-        "| simulator ≥ 10× Prism | {:.1}× | {} |\n",
-        sim.0 / prism,
-        mark(sim.0 / prism >= 10.0)
-    ));
-    out.push_str(&format!(
-        "| simulator p99 < 10 ms | {:.2} ms | {} |\n",
-        sim.1 / 1000.0,
-        mark(sim.1 < 10_000.0)
-    ));
-    out.push_str(&format!(
-        "| clean build no slower than the openapi-generator crate | {:.1} s vs {:.1} s | {} |\n",
-        builds.ours_clean,
-        builds.ogen_clean,
-        mark(builds.ours_clean <= builds.ogen_clean)
-    ));
-    out.push_str(&format!(
-        "| spec-touch rebuild < 2 s | {:.2} s | {} |\n",
-        builds.ours_touch,
-        mark(builds.ours_touch < 2.0)
-    ));
+    for (target, value, met) in targets {
+        out.push_str(&format!("| {target} | {value} | {} |\n", mark(met)));
+    }
     out
 }
 
