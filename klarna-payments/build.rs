@@ -1,17 +1,42 @@
-//! Embeds the hand-maintained spec as JSON so the crate can validate requests against
-//! exactly the constraints the generated client was built from.
+//! Derives from the spec, into `OUT_DIR`:
+//! - `klarna-payments.json`: the spec as JSON, embedded for request validation;
+//! - `generate_api.rs`: the `progenitor` macro call, one `replace` per extensible enum;
+//! - `extensible.rs`: the Rust types of those enums (see `codegen.rs`).
 
 use std::path::Path;
 
-const SPEC: &str = "../openapi/klarna-payments.yaml";
+#[path = "codegen.rs"]
+mod codegen;
 
 fn main() {
-    println!("cargo:rerun-if-changed={SPEC}");
-    let yaml = std::fs::read_to_string(SPEC).unwrap_or_else(|e| panic!("cannot read {SPEC}: {e}"));
-    let value: serde_json::Value = serde_yaml::from_str(&yaml)
-        .unwrap_or_else(|e| panic!("{SPEC} is not valid YAML ({e}); run `cargo xtask validate`"));
+    let spec_path = codegen::SPEC_PATH;
+    println!("cargo:rerun-if-changed={spec_path}");
+    println!("cargo:rerun-if-changed=codegen.rs");
+    let yaml = std::fs::read_to_string(spec_path)
+        .unwrap_or_else(|e| panic!("cannot read {spec_path}: {e}"));
+    let value: serde_json::Value = serde_yaml::from_str(&yaml).unwrap_or_else(|e| {
+        panic!("{spec_path} is not valid YAML ({e}); run `cargo xtask validate`")
+    });
+    let enums = codegen::extensible_enums(&value)
+        .unwrap_or_else(|e| panic!("{spec_path}: {e}; run `cargo xtask validate`"));
+
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let out = Path::new(&out);
     let json = serde_json::to_string(&value).expect("a parsed YAML value serialises to JSON");
-    std::fs::write(Path::new(&out).join("klarna-payments.json"), json)
-        .expect("OUT_DIR is writable");
+    write(&out.join("klarna-payments.json"), &json);
+    write(
+        &out.join("generate_api.rs"),
+        &codegen::generate_api_invocation(&enums),
+    );
+    write(
+        &out.join("extensible.rs"),
+        &codegen::extensible_source(&enums),
+    );
+}
+
+/// Writes only when the content changed, so an unchanged spec rebuilds nothing.
+fn write(path: &Path, content: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(content) {
+        std::fs::write(path, content).expect("OUT_DIR is writable");
+    }
 }

@@ -144,6 +144,24 @@ impl Client {
         self.finish(result, record).await
     }
 
+    /// Cancels an open session (`cancelCreditSession`), for example when the shopper
+    /// leaves an in-store purchase; it can then no longer be paid or updated.
+    ///
+    /// Retried like a read: cancelling twice has the effect of cancelling once. A
+    /// `404` from a call that needed more than one attempt
+    /// ([`ApiError::attempts`](crate::ApiError)) may mean an earlier attempt already
+    /// cancelled the session.
+    pub async fn cancel_session(&self, session_id: &str) -> Result<Response<()>, Error> {
+        let (result, record) = recorded(
+            self.api
+                .cancel_credit_session()
+                .session_id(session_id)
+                .send(),
+        )
+        .await;
+        self.finish(result, record).await
+    }
+
     fn checked<T, B>(&self, body: B) -> Result<T, Error>
     where
         T: SessionRequest,

@@ -66,10 +66,11 @@ mod client;
 mod config;
 mod credentials;
 mod error;
+pub mod extensible;
 pub mod generated;
-mod open_enums;
 mod retry;
 pub mod spec;
+mod text;
 pub mod transport;
 pub mod validation;
 
@@ -82,6 +83,13 @@ pub use credentials::Credentials;
 pub use error::{
     ApiError, ConfigError, DecodeError, Error, ErrorCode, InvalidRequest, TransportError,
 };
-pub use generated::types;
-pub use open_enums::Text;
 pub use retry::RetryPolicy;
+pub use text::Text;
+
+/// Every model of the spec: the generated request and response types, their builders,
+/// and the [extensible enums](crate::extensible) that stand in for Klarna's open value
+/// lists.
+pub mod types {
+    pub use crate::extensible::*;
+    pub use crate::generated::types::*;
+}

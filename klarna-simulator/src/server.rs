@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use chrono::SecondsFormat;
 use klarna_payments::arithmetic::{OrderView, check_order};
-use klarna_payments::types::SessionCreate;
+use klarna_payments::types::{AcquiringChannel, SessionCreate};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -24,7 +24,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::errors::{KlarnaError, PendingError};
 use crate::market;
 use crate::rate_limit::{Bucket, RateLimit};
-use crate::store::{Lookup, Store, StoredSession};
+use crate::store::{Lookup, Removal, Store, StoredSession};
 
 /// The largest request body accepted (1 MiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -263,7 +263,10 @@ fn basic(username: &str, password: &str) -> String {
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/payments/v1/sessions", post(create))
-        .route("/payments/v1/sessions/{session_id}", get(read).post(update))
+        .route(
+            "/payments/v1/sessions/{session_id}",
+            get(read).post(update).delete(cancel),
+        )
         .route(
             "/simulator/v1/sessions/{session_id}/complete",
             post(complete),
@@ -425,19 +428,35 @@ async fn create(State(state): State<Arc<AppState>>, body: Body) -> Result<Respon
     check_schema("session_create", &value)?;
     let typed = check_order_rules(&value)?;
     let session_id = uuid::Uuid::new_v4().to_string();
-    let client_token = format!(
-        "sim.{}.{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(json!({"session_id": session_id}).to_string()),
-        uuid::Uuid::new_v4().simple()
-    );
     let categories = categories_json(typed.purchase_country.as_str());
     let now = state.clock.now();
-    let answer = json!({
+    let mut answer = json!({
         "session_id": session_id,
-        "client_token": client_token,
         "payment_method_categories": categories,
     });
+    // In-store sessions reach the shopper through a QR code or link, not the widget:
+    // Klarna answers with `distribution.result_url` and no client token.
+    let in_store = typed
+        .acquiring_channel
+        .as_ref()
+        .is_some_and(|c| *c == AcquiringChannel::InStore)
+        && typed.distribution.is_some();
+    let client_token = if in_store {
+        answer["distribution"] = json!({
+            // `.invalid` is reserved: the simulator has no shopper-facing page.
+            "result_url": format!("https://in-store.simulator.invalid/{session_id}"),
+        });
+        None
+    } else {
+        let token = format!(
+            "sim.{}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(json!({"session_id": session_id}).to_string()),
+            uuid::Uuid::new_v4().simple()
+        );
+        answer["client_token"] = json!(token);
+        Some(token)
+    };
     state.store.insert(
         session_id,
         StoredSession {
@@ -466,13 +485,12 @@ async fn read(
         return Err(KlarnaError::not_found());
     };
     let mut out = session.data;
-    if let Some(customer) = out.get_mut("customer").and_then(Value::as_object_mut) {
-        // Klarna does not hand identity numbers back.
-        customer.remove("national_identification_number");
-        customer.remove("last_four_ssn");
-    }
     if let Some(object) = out.as_object_mut() {
-        object.insert("client_token".into(), Value::String(session.client_token));
+        // The distribution settings are instructions, not session data.
+        object.remove("distribution");
+        if let Some(token) = session.client_token {
+            object.insert("client_token".into(), Value::String(token));
+        }
         object.insert("payment_method_categories".into(), session.categories);
         object.insert(
             "status".into(),
@@ -537,6 +555,27 @@ async fn update(
         return Err(KlarnaError::not_found());
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Cancels an open session: it is gone afterwards (reads, updates and a second cancel
+/// answer 404). A session that became an order cannot be cancelled.
+async fn cancel(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, KlarnaError> {
+    let id = session_id(path)?;
+    match state
+        .store
+        .remove_if(&id, state.clock.now(), |s| !s.completed)
+    {
+        Removal::Removed => Ok(StatusCode::NO_CONTENT.into_response()),
+        Removal::Refused => Err(KlarnaError::new(
+            StatusCode::NOT_FOUND,
+            "SESSION_COMPLETED",
+            "Session is completed",
+        )),
+        Removal::Missing => Err(KlarnaError::not_found()),
+    }
 }
 
 async fn complete(

@@ -12,8 +12,8 @@ use serde_json::Value;
 pub struct StoredSession {
     /// The merchant's data: the create body with every update merged in.
     pub data: Value,
-    /// Token handed to the browser widget.
-    pub client_token: String,
+    /// Token handed to the browser widget; in-store sessions have none.
+    pub client_token: Option<String>,
     /// The categories offered at creation.
     pub categories: Value,
     /// When the session stops being usable.
@@ -27,6 +27,17 @@ pub enum Lookup {
     /// A live session.
     Found(StoredSession),
     /// No session with that id, or it expired.
+    Missing,
+}
+
+/// What [`Store::remove_if`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// The session is gone.
+    Removed,
+    /// The session exists but may not be removed.
+    Refused,
+    /// No live session with that id.
     Missing,
 }
 
@@ -107,6 +118,26 @@ impl Store {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Removes the live session `id` if `allowed` says so; what it found.
+    pub fn remove_if(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        allowed: impl FnOnce(&StoredSession) -> bool,
+    ) -> Removal {
+        let mut inner = self.lock();
+        match inner.sessions.get(id) {
+            Some(session) if session.expires_at > now => {
+                if !allowed(session) {
+                    return Removal::Refused;
+                }
+                inner.sessions.remove(id);
+                Removal::Removed
+            }
+            _ => Removal::Missing,
         }
     }
 

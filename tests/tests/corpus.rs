@@ -81,7 +81,7 @@ fn every_read_answer_decodes_without_loss() {
     );
     assert_eq!(session.acquiring_channel.unwrap().to_string(), "KIOSK");
     let line = &session.order_lines.unwrap()[0];
-    assert!(line.type_.as_ref().unwrap().known().is_none());
+    assert!(!line.type_.as_ref().unwrap().is_known());
     assert_eq!(line.type_.as_ref().unwrap().to_string(), "voucher");
 }
 

@@ -48,7 +48,13 @@ async fn create_read_update_read_round_trip() {
     let body = create_body(vec![line("Shoe", 10_000, 1)]);
     let created = client.create_session(body.clone()).await.unwrap();
     assert!(uuid_like(&created.session_id), "{}", created.session_id);
-    assert!(!created.client_token.is_empty());
+    assert!(
+        !created
+            .client_token
+            .as_deref()
+            .unwrap_or_default()
+            .is_empty()
+    );
     let categories: Vec<String> = created
         .payment_method_categories
         .iter()
@@ -64,10 +70,7 @@ async fn create_read_update_read_round_trip() {
         read.expires_at.unwrap().timestamp(),
         (started + Hours::hours(48)).timestamp()
     );
-    assert_eq!(
-        read.client_token.as_deref(),
-        Some(created.client_token.as_str())
-    );
+    assert_eq!(read.client_token, created.client_token);
     assert_eq!(read.order_amount, Some(body.order_amount));
     assert_eq!(read.merchant_reference1.as_deref(), Some("ORDER-1"));
     assert_eq!(read.order_lines.as_deref().unwrap_or_default().len(), 1);

@@ -1,27 +1,35 @@
-//! Runs progenitor in-process, with the settings of `klarna-payments/src/generated.rs`,
-//! turning its panics into readable errors.
+//! Runs progenitor in-process with the settings `klarna-payments/build.rs` derives
+//! (the shared `codegen.rs`), turning its panics into readable errors.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+#[path = "../../klarna-payments/codegen.rs"]
+pub mod codegen;
+
 /// The generated client as formatted Rust source, or why it could not be generated.
 pub fn render(spec: &Value) -> Result<String, String> {
     let openapi: openapiv3::OpenAPI = serde_json::from_value(spec.clone())
         .map_err(|e| format!("progenitor cannot read the document: {e}"))?;
+    let enums = codegen::extensible_enums(spec)?;
     let mut settings = progenitor::GenerationSettings::default();
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
         .with_hooks(progenitor::HooksMode::Expected)
-        .with_inner_type(
-            "crate::transport::Transport"
-                .parse()
-                .map_err(|_| "bad inner type")?,
-        )
-        .with_derive("schemars::JsonSchema")
-        .with_derive("PartialEq");
+        .with_inner_type(codegen::INNER_TYPE.parse().map_err(|_| "bad inner type")?);
+    for derive in codegen::DERIVES {
+        settings.with_derive(*derive);
+    }
+    for e in &enums {
+        settings.with_replacement(
+            &e.rust_name,
+            format!("{}::{}", codegen::EXTENSIBLE_MODULE, e.rust_name),
+            std::iter::empty(),
+        );
+    }
 
     let tokens = catch_panic(|| progenitor::Generator::new(&settings).generate_tokens(&openapi))?
         .map_err(|e| format!("progenitor refused the spec: {e}"))?;

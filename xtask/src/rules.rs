@@ -11,6 +11,9 @@ use serde_json::Value;
 use crate::generate;
 use crate::spec::{self, deref, operations, push};
 
+/// The vendor extension that lists the known values of a string Klarna extends.
+const EXTENSION: &str = generate::codegen::EXTENSION;
+
 /// Keywords that make a generated response model strict; forbidden on the response side.
 const STRICT_KEYWORDS: [&str; 9] = [
     "enum",
@@ -88,6 +91,7 @@ pub fn validate(spec: &Value) -> Vec<Finding> {
     check_operations(spec, &mut findings);
     check_request_read_only(spec, &mut findings);
     check_response_leniency(spec, &mut findings);
+    check_extensible_enums("", spec, &mut findings);
     check_examples(spec, &mut findings);
     if findings.is_empty()
         && let Err(message) = generate::render(spec)
@@ -329,37 +333,6 @@ fn check_request_read_only(spec: &Value, findings: &mut Vec<Finding>) {
     }
 }
 
-/// The known values and exclusion list of an open enum (`oneOf: [known enum, string not in it]`).
-struct OpenEnum {
-    known_pointer: String,
-    known: Vec<Value>,
-    excluded_pointer: String,
-    excluded: Vec<Value>,
-}
-
-fn open_enum(spec: &Value, pointer: &str, schema: &Value) -> Option<OpenEnum> {
-    let branches = schema.get("oneOf")?.as_array()?;
-    if branches.len() != 2 {
-        return None;
-    }
-    let (known_pointer, known_schema) =
-        deref(spec, push(&push(pointer, "oneOf"), "0"), &branches[0])?;
-    let known = known_schema.get("enum")?.as_array()?.clone();
-    let other = &branches[1];
-    let excluded = other.get("not")?.get("enum")?.as_array()?.clone();
-    let is_string = |s: &Value| s.get("type").and_then(Value::as_str) == Some("string");
-    if !is_string(known_schema) || !is_string(other) {
-        return None;
-    }
-    let excluded_pointer = push(&push(&push(&push(pointer, "oneOf"), "1"), "not"), "enum");
-    Some(OpenEnum {
-        known_pointer,
-        known,
-        excluded_pointer,
-        excluded,
-    })
-}
-
 fn check_response_leniency(spec: &Value, findings: &mut Vec<Finding>) {
     let mut seen = HashSet::new();
     let mut stack = body_schemas(spec, false);
@@ -370,27 +343,67 @@ fn check_response_leniency(spec: &Value, findings: &mut Vec<Finding>) {
         if !seen.insert(pointer.clone()) {
             continue;
         }
-        if let Some(open) = open_enum(spec, &pointer, node) {
-            let known: BTreeSet<String> = open.known.iter().map(Value::to_string).collect();
-            let excluded: BTreeSet<String> = open.excluded.iter().map(Value::to_string).collect();
-            if known != excluded {
-                findings.push(finding("open-enum-mismatch", open.excluded_pointer,
-                    format!("the unknown-value branch excludes {excluded:?} but {} lists {known:?}", open.known_pointer),
-                    "make the `not.enum` list exactly the known enum's values, so each value matches one branch of the oneOf"));
-            }
-            // The known branch is the one place a response may hold a closed enum.
-            seen.insert(open.known_pointer);
-            continue;
-        }
         for keyword in STRICT_KEYWORDS {
             if node.get(keyword).is_some() {
                 findings.push(finding("strict-response", push(&pointer, keyword),
                     format!("`{keyword}` in a schema reachable from a response makes the generated model reject what Klarna may send"),
                     "keep the limit in the request schema and use a lenient `*_read` schema for responses; \
-                     for a closed value list use an open enum (`oneOf: [known enum, {type: string, not: {enum: [...]}}]`)"));
+                     for a list of values Klarna may extend use `type: string` with the values in `x-extensible-enum`"));
             }
         }
         stack.extend(children(&pointer, node, false));
+    }
+}
+
+/// `x-extensible-enum` lists the known values of a string Klarna extends. Every
+/// generator reads such a schema as a plain string; `klarna-payments` turns each one into
+/// a Rust enum with an `Unknown(text)` variant, which needs a named component schema of
+/// `type: string`, without a closed `enum` beside it, whose values make distinct Rust
+/// variant names.
+fn check_extensible_enums(pointer: &str, node: &Value, findings: &mut Vec<Finding>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(list) = map.get(EXTENSION) {
+                let here = push(pointer, EXTENSION);
+                let named = pointer
+                    .strip_prefix("/components/schemas/")
+                    .filter(|name| !name.contains('/'));
+                let problem = if named.is_none() {
+                    Some("`x-extensible-enum` on an inline schema: only named component schemas become Rust types".to_string())
+                } else if map.get("type").and_then(Value::as_str) != Some("string") {
+                    Some("`x-extensible-enum` on a schema that is not `type: string`".to_string())
+                } else if map.contains_key("enum") {
+                    Some("`x-extensible-enum` beside a closed `enum`: generated clients would refuse new values".to_string())
+                } else if list.as_array().is_none_or(Vec::is_empty) {
+                    Some("`x-extensible-enum` must be a non-empty list of strings".to_string())
+                } else {
+                    let mut single = serde_json::Map::new();
+                    single.insert(named.unwrap_or_default().to_string(), node.clone());
+                    let wrapped = serde_json::json!({"components": {"schemas": single}});
+                    generate::codegen::extensible_enums(&wrapped).err()
+                };
+                if let Some(message) = problem {
+                    findings.push(finding(
+                        "extensible-enum",
+                        here,
+                        message,
+                        "declare the value list once, as a component schema `{type: string, x-extensible-enum: [...]}` \
+                         with distinct values, and `$ref` it wherever the value is used",
+                    ));
+                }
+            }
+            for (key, child) in map {
+                if key != EXTENSION {
+                    check_extensible_enums(&push(pointer, key), child, findings);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                check_extensible_enums(&push(pointer, &i.to_string()), child, findings);
+            }
+        }
+        _ => {}
     }
 }
 

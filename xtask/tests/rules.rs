@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use serde_json::json;
 use xtask::rules::{Finding, validate_file};
 
 fn findings(fixture: &str) -> Vec<Finding> {
@@ -135,13 +136,62 @@ fn responses_stay_lenient() {
 }
 
 #[test]
-fn open_enum_exclusions_match_the_known_values() {
+fn extensible_enums_make_distinct_rust_variants() {
     single(
-        "open-enum-mismatch.yaml",
-        "open-enum-mismatch",
-        "/components/schemas/open_status/oneOf/1/not/enum",
-        "/components/schemas/status",
+        "extensible-enum.yaml",
+        "extensible-enum",
+        "/components/schemas/open_status/x-extensible-enum",
+        "make the same Rust variant `InStore`",
     );
+}
+
+#[test]
+fn extensible_enums_are_named_plain_strings() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extensible-enum.yaml");
+    let fixture: serde_json::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let fixed = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut spec = fixture.clone();
+        spec["components"]["schemas"]["open_status"]["x-extensible-enum"] = json!(["in_store"]);
+        change(&mut spec);
+        xtask::rules::validate(&spec)
+    };
+    assert_eq!(fixed(&|_| {}), vec![], "one spelling per value passes");
+    type Change<'a> = &'a dyn Fn(&mut serde_json::Value);
+    let cases: [(&str, Change, &str); 4] = [
+        (
+            "beside a closed `enum`",
+            &|s| s["components"]["schemas"]["open_status"]["enum"] = json!(["in_store"]),
+            "/components/schemas/open_status/x-extensible-enum",
+        ),
+        (
+            "not `type: string`",
+            &|s| s["components"]["schemas"]["open_status"]["type"] = json!("integer"),
+            "/components/schemas/open_status/x-extensible-enum",
+        ),
+        (
+            "non-empty list",
+            &|s| s["components"]["schemas"]["open_status"]["x-extensible-enum"] = json!([]),
+            "/components/schemas/open_status/x-extensible-enum",
+        ),
+        (
+            "inline schema",
+            &|s| {
+                s["components"]["schemas"]["thing_read"]["properties"]["name"]["x-extensible-enum"] =
+                    json!(["a"])
+            },
+            "/components/schemas/thing_read/properties/name/x-extensible-enum",
+        ),
+    ];
+    for (expected, change, pointer) in cases {
+        let found = fixed(change);
+        let hit = found.iter().find(|f| f.rule == "extensible-enum");
+        assert!(
+            hit.is_some_and(|f| f.message.contains(expected) && f.pointer == pointer),
+            "{expected}: {found:#?}"
+        );
+    }
 }
 
 #[test]

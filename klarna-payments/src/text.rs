@@ -1,0 +1,32 @@
+//! `Text`: a string for an optional builder field whose schema constrains it.
+
+/// Text for an optional builder field whose schema constrains it (a pattern or a
+/// length): the builder checks it and names the field if it does not fit.
+///
+/// ```
+/// use klarna_payments::Text;
+/// use klarna_payments::types::SessionCreate;
+///
+/// let refused = SessionCreate::try_from(
+///     SessionCreate::builder()
+///         .purchase_country("SE")
+///         .purchase_currency("SEK")
+///         .order_amount(0)
+///         .order_lines(vec![])
+///         .locale(Text("swedish")),
+/// );
+/// assert!(refused.unwrap_err().to_string().contains("locale"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Text<'a>(pub &'a str);
+
+impl<'a, T> TryFrom<Text<'a>> for Option<T>
+where
+    T: TryFrom<&'a str>,
+{
+    type Error = T::Error;
+
+    fn try_from(text: Text<'a>) -> Result<Self, Self::Error> {
+        T::try_from(text.0).map(Some)
+    }
+}
