@@ -66,19 +66,17 @@ impl Contender {
     pub fn all(base: &str) -> Vec<Contender> {
         // The same reqwest settings for everyone, including klarna-payments' default
         // timeouts (it applies its attempt timeout to every request).
-        let http = || {
+        let http_builder = || {
             klarna_payments::http_client_builder()
-                .unwrap()
                 .connect_timeout(klarna_payments::DEFAULT_CONNECT_TIMEOUT)
                 .timeout(klarna_payments::DEFAULT_TIMEOUT)
-                .build()
-                .unwrap()
         };
+        let http = || http_builder().build().unwrap();
         let ours = |checks| {
             klarna_payments::Client::builder()
                 .base_url(base)
                 .credentials(klarna_payments::Credentials::new(USER, PASSWORD))
-                .http_client(http())
+                .http_client(http_builder())
                 .checks(checks)
                 .build()
                 .unwrap()

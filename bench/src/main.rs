@@ -158,7 +158,6 @@ fn codec(iterations: usize) -> Value {
 
 async fn servers(requests: usize, rounds: usize, targets: &[String]) -> Value {
     let http = klarna_payments::http_client_builder()
-        .unwrap()
         .build()
         .unwrap();
     let body = bodies::create(3).to_string();

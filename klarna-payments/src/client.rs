@@ -120,6 +120,7 @@ impl Client {
 
     /// Reads a session (`readCreditSession`).
     pub async fn read_session(&self, session_id: &str) -> Result<Response<SessionRead>, Error> {
+        check_session_id(session_id)?;
         let (result, record) =
             recorded(self.api.read_credit_session().session_id(session_id).send()).await;
         self.finish(result, record).await
@@ -132,6 +133,7 @@ impl Client {
         B: TryInto<SessionUpdate>,
         B::Error: fmt::Display,
     {
+        check_session_id(session_id)?;
         let body = self.checked(body)?;
         let (result, record) = recorded(
             self.api
@@ -152,6 +154,7 @@ impl Client {
     /// ([`ApiError::attempts`](crate::ApiError)) may mean an earlier attempt already
     /// cancelled the session.
     pub async fn cancel_session(&self, session_id: &str) -> Result<Response<()>, Error> {
+        check_session_id(session_id)?;
         let (result, record) = recorded(
             self.api
                 .cancel_credit_session()
@@ -229,6 +232,19 @@ impl Client {
                 // buffered the (bounded) body, so reading it here does not wait.
                 let status = response.status();
                 let header_id = correlation_id(response.headers());
+                if status.is_redirection() {
+                    let location = response.headers().get(reqwest::header::LOCATION).map(|v| {
+                        String::from_utf8_lossy(v.as_bytes())
+                            .chars()
+                            .take(200)
+                            .collect()
+                    });
+                    return Error::Redirect {
+                        status,
+                        location,
+                        correlation_id: header_id,
+                    };
+                }
                 let bytes = response.bytes().await.unwrap_or_default();
                 if status.is_client_error() || status.is_server_error() {
                     match serde_json::from_slice::<ErrorResponse>(&bytes) {
@@ -348,4 +364,48 @@ impl From<crate::validation::Violation> for InvalidRequest {
             violations: vec![violation],
         }
     }
+}
+
+/// The longest session id sent. Klarna's ids are 36-character UUIDs; anything past this
+/// is certainly not one, and is refused before it reaches a URL.
+const MAX_SESSION_ID_LEN: usize = 255;
+
+/// Refuses a session id that cannot be Klarna's before it becomes part of a URL: an
+/// empty or blank id would address the collection (`/payments/v1/sessions/`), and `.`
+/// or `..` would be normalised away into another path, and a `\` read as `/`. Any other id is
+/// percent-encoded into one path segment by the generated code.
+fn check_session_id(session_id: &str) -> Result<(), Error> {
+    let (rule, problem) = if session_id.trim().is_empty() {
+        (
+            klarna_schema::Rule::MinLength,
+            "session_id is empty; pass the id Klarna returned when the session was opened",
+        )
+    } else if session_id == "." || session_id == ".." {
+        // A dot segment: URL normalisation would send the request to another path.
+        (
+            klarna_schema::Rule::Pattern,
+            "session_id is a dot path segment, not a Klarna session id",
+        )
+    } else if session_id.contains('\\') {
+        // URL parsers read `\` as `/` in http(s) paths, and it is not escaped for us.
+        (
+            klarna_schema::Rule::Pattern,
+            "session_id holds a backslash, which no Klarna session id does",
+        )
+    } else if session_id.len() > MAX_SESSION_ID_LEN {
+        (
+            klarna_schema::Rule::MaxLength,
+            "session_id is longer than any Klarna session id (255 bytes at most)",
+        )
+    } else {
+        return Ok(());
+    };
+    Err(InvalidRequest {
+        violations: vec![Violation {
+            field: "session_id".into(),
+            kind: ViolationKind::Schema(rule),
+            message: problem.into(),
+        }],
+    }
+    .into())
 }

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -80,7 +79,6 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 ///     .unwrap();
 /// assert_eq!(client.base_url(), "https://api.playground.klarna.com");
 /// ```
-#[derive(Clone)]
 pub struct ClientBuilder {
     region: Region,
     environment: Environment,
@@ -92,7 +90,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     checks: Checks,
     max_response_bytes: usize,
-    http_client: Option<reqwest::Client>,
+    http_client: Option<reqwest::ClientBuilder>,
 }
 
 impl Default for ClientBuilder {
@@ -225,8 +223,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How long to wait for a connection (default 10 s). Not applied to a client given
-    /// with [`http_client`](Self::http_client).
+    /// How long to wait for a connection (default 10 s). Not applied to a builder given
+    /// with [`http_client`](Self::http_client): set it there.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -258,10 +256,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends through your own `reqwest::Client` (connection pool, proxy, TLS roots). It
-    /// is used as it is: whatever TLS settings you gave it apply.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
+    /// Sends through a `reqwest` client built from your builder (connection pool, proxy,
+    /// TLS roots). The crate still sets what a payments client must have: its TLS
+    /// backend and **no redirects** (a builder, not a built `reqwest::Client`, is taken so
+    /// that this can be enforced). Your connect timeout and timeout settings are kept;
+    /// the per-attempt [`timeout`](Self::timeout) of this builder applies on top.
+    pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http_client = Some(builder);
         self
     }
 
@@ -283,7 +284,9 @@ impl ClientBuilder {
         let user_agent = HeaderValue::from_str(&agent)
             .map_err(|_| ConfigError::InvalidUserAgent(agent.clone()))?;
         let http = match self.http_client {
-            Some(client) => client,
+            Some(builder) => crate::tls::harden(builder)
+                .build()
+                .map_err(|e| ConfigError::HttpClient(e.to_string()))?,
             None => default_http_client(self.connect_timeout, self.timeout)?,
         };
         let transport = Transport::new(Settings {
@@ -304,6 +307,7 @@ fn checked_base_url(url: &str) -> Result<String, ConfigError> {
         reason: e.to_string(),
     })?;
     match parsed.scheme() {
+        "https" if !crate::tls::AVAILABLE => return Err(ConfigError::NoTlsBackend(url.into())),
         "https" => {}
         "http" if is_loopback(&parsed) => {}
         "http" => return Err(ConfigError::InsecureBaseUrl(url.into())),
@@ -332,41 +336,29 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// A `reqwest::ClientBuilder` set up with this crate's TLS: rustls on the `ring`
-/// provider (a clean build avoids compiling aws-lc-sys) and the platform's certificate
-/// verifier, HTTP/1.1. Customize it (proxy, pool, extra roots) and hand the result to
-/// [`ClientBuilder::http_client`].
-///
-/// This crate enables reqwest's `rustls-no-provider` feature, so in a build where no
-/// other crate picks a provider, a bare `reqwest::Client::new()` has none and panics;
-/// build such clients from this function instead. Certificate verification cannot be
-/// turned off through this crate.
+/// A `reqwest::ClientBuilder` with this crate's TLS backend (see the crate docs'
+/// feature table) and redirects turned off. Customize it (proxy, pool, extra roots)
+/// and hand it to [`ClientBuilder::http_client`], which turns redirects off again.
+/// Certificate verification cannot be turned off through this crate.
 ///
 /// ```
-/// let http = klarna_payments::http_client_builder()
-///     .unwrap()
-///     .pool_max_idle_per_host(16)
-///     .build()
-///     .unwrap();
-/// # let _ = http;
+/// let http = klarna_payments::http_client_builder().pool_max_idle_per_host(16);
+/// let client = klarna_payments::Client::builder()
+///     .base_url("http://127.0.0.1:8080")
+///     .credentials(klarna_payments::Credentials::new("user", "secret"))
+///     .http_client(http)
+///     .build();
+/// assert!(client.is_ok());
 /// ```
-pub fn http_client_builder() -> Result<reqwest::ClientBuilder, ConfigError> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|builder| builder.with_platform_verifier())
-        .map_err(|e| ConfigError::HttpClient(e.to_string()))?
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(reqwest::Client::builder().tls_backend_preconfigured(tls))
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    crate::tls::harden(reqwest::Client::builder())
 }
 
 fn default_http_client(
     connect_timeout: Duration,
     timeout: Duration,
 ) -> Result<reqwest::Client, ConfigError> {
-    http_client_builder()?
+    http_client_builder()
         .connect_timeout(connect_timeout)
         .timeout(timeout)
         .build()

@@ -37,6 +37,18 @@ pub enum Error {
         /// Klarna's correlation id, from the header.
         correlation_id: Option<String>,
     },
+    /// Something answered with a redirect (`3xx`). Klarna's API never redirects, so
+    /// the client follows none: nothing was sent to the `Location`, and the call is not
+    /// retried. Usually a wrong base URL or a proxy in the way.
+    #[error("the answer was a {status} redirect{}, which a payments client does not follow; check the base URL and any proxy{}", location.as_deref().map(|l| format!(" to {l:?}")).unwrap_or_default(), correlation_suffix(.correlation_id.as_deref()))]
+    Redirect {
+        /// The `3xx` status.
+        status: StatusCode,
+        /// The `Location` header, if there was one (cut to 200 characters).
+        location: Option<String>,
+        /// Klarna's correlation id, from the header.
+        correlation_id: Option<String>,
+    },
     /// No answer came in time.
     #[error("{0}")]
     Timeout(TransportError),
@@ -61,6 +73,7 @@ impl Error {
             Error::Config(_)
             | Error::InvalidRequest(_)
             | Error::Decode(_)
+            | Error::Redirect { .. }
             | Error::ResponseTooLarge { .. } => false,
         }
     }
@@ -71,6 +84,7 @@ impl Error {
             Error::Api(api) => api.correlation_id.as_deref(),
             Error::Decode(decode) => decode.correlation_id.as_deref(),
             Error::ResponseTooLarge { correlation_id, .. } => correlation_id.as_deref(),
+            Error::Redirect { correlation_id, .. } => correlation_id.as_deref(),
             _ => None,
         }
     }
@@ -355,6 +369,13 @@ pub enum ConfigError {
     /// The application name or version cannot go in a `User-Agent` header.
     #[error("application name/version {0:?} cannot go in a User-Agent header")]
     InvalidUserAgent(String),
+    /// The base URL is `https://` but this build has no TLS backend: enable one of the
+    /// features `rustls-ring` (the default), `rustls-aws-lc` or `native-tls`.
+    #[error(
+        "base URL {0:?} needs TLS, and klarna-payments was built without a TLS feature: \
+         enable `rustls-ring` (the default), `rustls-aws-lc` or `native-tls`"
+    )]
+    NoTlsBackend(String),
     /// The HTTP client could not be built (TLS set-up).
     #[error("the HTTP client could not be built: {0}")]
     HttpClient(String),

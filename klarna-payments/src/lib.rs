@@ -1,12 +1,6 @@
-//! Rust client for the [Klarna Payments](https://docs.klarna.com/klarna-payments/)
-//! Sessions API: open, read and update a payment session.
+#![doc = include_str!("../README.md")]
 //!
-//! The client and every model are generated at build time by progenitor from the
-//! project's hand-maintained OpenAPI spec; this crate adds what production use needs:
-//! regions and environments, HTTP Basic auth that is never printed, timeouts, retries
-//! that never replay a create, a bound on answer size, one error type with Klarna's
-//! code, messages and correlation id, and checks that catch what Klarna would refuse
-//! (the spec's constraints and Klarna's order arithmetic) before anything is sent.
+//! ## A whole flow
 //!
 //! ```no_run
 //! use klarna_payments::types::{OrderLine, OrderLineType, SessionCreate, SessionUpdate};
@@ -71,6 +65,7 @@ pub mod generated;
 mod retry;
 pub mod spec;
 mod text;
+mod tls;
 pub mod transport;
 pub mod validation;
 

@@ -33,3 +33,8 @@ mod validate;
 pub use document::{LoadError, SchemaDocument};
 pub use path::{FieldPath, PathSegment};
 pub use validate::{Rule, Violation};
+
+/// The README's examples, compiled and run as doctests so the registry page stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -31,3 +31,8 @@ pub use server::{
     DEFAULT_MAX_SESSIONS, DEFAULT_PASSWORD, DEFAULT_USERNAME, MAX_BODY_BYTES, Simulator,
     SimulatorBuilder, SimulatorHandle,
 };
+
+/// The README's examples, compiled and run as doctests so the registry page stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -413,16 +413,18 @@ async fn secrets_never_appear_in_debug_or_display() {
     let server = ScriptedServer::start().await;
     server.push([Reply::empty(401)]);
     let credentials = Credentials::new("PK12345_merchant", PASSWORD);
-    let builder = Client::builder()
-        .base_url(server.url())
-        .credentials(credentials.clone());
-    let client = builder.clone().build().unwrap();
+    let builder = || {
+        Client::builder()
+            .base_url(server.url())
+            .credentials(credentials.clone())
+    };
+    let client = builder().build().unwrap();
     let error = client.read_session("s1").await.unwrap_err();
     let key = Credentials::api_key(PASSWORD);
     for text in [
         format!("{credentials:?}"),
         format!("{key:?}"),
-        format!("{builder:?}"),
+        format!("{:?}", builder()),
         format!("{client:?}"),
         format!("{:?}", client.generated()),
         format!("{error:?}"),

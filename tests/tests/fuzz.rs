@@ -176,10 +176,7 @@ fn fixtures() -> &'static Fixtures {
                 .build()
                 .unwrap();
             let simulator = klarna_simulator::Simulator::start().await.unwrap();
-            let raw = klarna_payments::http_client_builder()
-                .unwrap()
-                .build()
-                .unwrap();
+            let raw = klarna_payments::http_client_builder().build().unwrap();
             Fixtures {
                 scripted,
                 client,

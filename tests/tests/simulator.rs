@@ -237,7 +237,6 @@ async fn raw(
     body: Vec<u8>,
 ) -> (u16, Option<String>, Value) {
     let response = klarna_payments::http_client_builder()
-        .unwrap()
         .build()
         .unwrap()
         .post(format!("{}{path}", simulator.base_url()))
