@@ -17,6 +17,12 @@ pub const INNER_TYPE: &str = "crate::transport::Transport";
 pub const DERIVES: &[&str] = &["PartialEq"];
 /// The vendor extension that lists the known values of an extensible string.
 pub const EXTENSION: &str = "x-extensible-enum";
+/// String formats that mark values never to be printed, and the Rust type every string
+/// of that format becomes: tokens (`secret`) and shoppers' personal data
+/// (`personal-data`). Other generators read them as plain strings.
+pub const REDACTED_FORMATS: &[&str] = &["secret", "personal-data"];
+/// The type of strings in [`REDACTED_FORMATS`], as seen from the generated code.
+pub const REDACTED_TYPE: &str = "crate::sensitive::Sensitive";
 /// Where the hand-written extensible types live, as seen from the generated code.
 pub const EXTENSIBLE_MODULE: &str = "crate::extensible";
 
@@ -109,10 +115,16 @@ pub fn generate_api_invocation(enums: &[ExtensibleEnum]) -> String {
         .iter()
         .map(|e| format!("        {0} = {EXTENSIBLE_MODULE}::{0},\n", e.rust_name))
         .collect();
+    let convert: String = REDACTED_FORMATS
+        .iter()
+        .map(|format| {
+            format!("        {{ type = \"string\", format = \"{format}\" }} = {REDACTED_TYPE},\n")
+        })
+        .collect();
     format!(
         "progenitor_macro::generate_api!(\n    spec = \"{SPEC_PATH}\",\n    interface = Builder,\n    \
          tags = Merged,\n    hooks = Expected,\n    inner_type = {INNER_TYPE},\n    derives = [{}],\n    \
-         replace = {{\n{replace}    }},\n);\n",
+         replace = {{\n{replace}    }},\n    convert = {{\n{convert}    }},\n);\n",
         DERIVES.join(", ")
     )
 }

@@ -6,7 +6,8 @@ use reqwest::StatusCode;
 
 use crate::config::ClientBuilder;
 use crate::error::{
-    ApiError, ConfigError, DecodeError, Error, ErrorCode, InvalidRequest, TransportError, snippet,
+    ApiError, ConfigError, DecodeError, Error, ErrorCode, InvalidRequest, TransportError,
+    redact_quoted, snippet,
 };
 use crate::transport::{CallRecord, correlation_id, recorded};
 use crate::types::{ErrorResponse, MerchantSession, SessionCreate, SessionRead, SessionUpdate};
@@ -281,7 +282,7 @@ impl Client {
                     Error::Decode(Box::new(DecodeError {
                         status,
                         correlation_id: record.correlation_id,
-                        reason: reason.to_string(),
+                        reason: redact_quoted(&reason.to_string()),
                         snippet: snippet(&bytes, SNIPPET_CHARS),
                     }))
                 }

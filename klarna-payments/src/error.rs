@@ -381,12 +381,110 @@ pub enum ConfigError {
     HttpClient(String),
 }
 
-/// Up to `limit` characters of `bytes` as text.
+/// Up to `limit` characters of `bytes` as text, for an error message. A body that looks
+/// like JSON keeps its structure and keys but not its string values, which may hold
+/// tokens or a shopper's personal data: `{"client_token":"…","order_amount":100}`.
 pub(crate) fn snippet(bytes: &[u8], limit: usize) -> String {
     let text = String::from_utf8_lossy(bytes);
-    let mut out: String = text.chars().take(limit).collect();
-    if text.chars().count() > limit {
+    let trimmed = text.trim_start();
+    let shown = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        redact_json_strings(trimmed, limit)
+    } else {
+        text.into_owned()
+    };
+    let mut out: String = shown.chars().take(limit).collect();
+    if shown.chars().count() > limit {
         out.push('…');
     }
     out
+}
+
+/// `text` with the content of every JSON string that is not an object key replaced by
+/// `…`. Works on truncated or broken JSON too; stops once `limit` characters are out.
+fn redact_json_strings(text: &str, limit: usize) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if out.len() > limit * 4 {
+            break;
+        }
+        if c != '"' {
+            out.push(c);
+            continue;
+        }
+        let mut literal = String::new();
+        let mut escaped = false;
+        for c in chars.by_ref() {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                break;
+            }
+            literal.push(c);
+        }
+        let rest: String = chars
+            .clone()
+            .take_while(|c| c.is_whitespace() || *c == ':')
+            .collect();
+        if rest.contains(':') {
+            out.push('"');
+            out.push_str(&literal);
+            out.push('"');
+        } else {
+            out.push_str("\"…\"");
+        }
+    }
+    out
+}
+
+/// `text` with the content of every double-quoted part replaced by `…`: decoder
+/// messages quote the offending value (`invalid type: string "…", expected i64`).
+pub(crate) fn redact_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    for c in text.chars() {
+        if c == '"' {
+            out.push(c);
+            if !inside {
+                out.push('…');
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_snippets_keep_keys_and_numbers_but_no_string_values() {
+        let body = br#"{"client_token":"tok-123","customer":{"date_of_birth":"1978-12-31"},"n":5,"list":["a\"b"]}"#;
+        let shown = snippet(body, 500);
+        assert_eq!(
+            shown,
+            r#"{"client_token":"…","customer":{"date_of_birth":"…"},"n":5,"list":["…"]}"#
+        );
+        // Truncated JSON too.
+        let cut = snippet(br#"{"email":"jane@exam"#, 500);
+        assert!(!cut.contains("jane"), "{cut}");
+        // Not JSON: shown as it is.
+        assert_eq!(
+            snippet(b"<html>Bad gateway</html>", 500),
+            "<html>Bad gateway</html>"
+        );
+    }
+
+    #[test]
+    fn quoted_values_leave_decoder_messages() {
+        assert_eq!(
+            redact_quoted(r#"invalid type: string "1978-12-31", expected i64 at line 1 column 9"#),
+            r#"invalid type: string "…", expected i64 at line 1 column 9"#
+        );
+    }
 }

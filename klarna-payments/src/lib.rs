@@ -51,6 +51,21 @@
 //! # }
 //! ```
 //!
+//! ## Privacy
+//!
+//! Tokens (`client_token`, `authorization_token`) and the shopper's personal data in
+//! answers (addresses, e-mail, phone, date of birth, identity numbers) are
+//! [`Sensitive`] values: `Debug` prints `<redacted>`, and [`Sensitive::expose`] reads
+//! them. Errors quote no string value of an answer, and the `tracing` span of a call
+//! carries the operation, attempt, status, correlation id and duration, never headers or
+//! bodies. The credentials are never printed either.
+//!
+//! ## Redirects
+//!
+//! Klarna's API never redirects, so no client of this crate follows a redirect, also
+//! when you hand it your own `reqwest::ClientBuilder`: a `3xx` answer is
+//! [`Error::Redirect`], and nothing is sent to the `Location`.
+//!
 //! Errors are one type, [`Error`]; match on it, or ask it
 //! [`is_retryable`](Error::is_retryable) and [`correlation_id`](Error::correlation_id).
 #![warn(missing_docs)]
@@ -63,6 +78,7 @@ mod error;
 pub mod extensible;
 pub mod generated;
 mod retry;
+mod sensitive;
 pub mod spec;
 mod text;
 mod tls;
@@ -79,6 +95,7 @@ pub use error::{
     ApiError, ConfigError, DecodeError, Error, ErrorCode, InvalidRequest, TransportError,
 };
 pub use retry::RetryPolicy;
+pub use sensitive::Sensitive;
 pub use text::Text;
 
 /// Every model of the spec: the generated request and response types, their builders,

@@ -23,6 +23,12 @@ pub fn render(spec: &Value) -> Result<String, String> {
     for derive in codegen::DERIVES {
         settings.with_derive(*derive);
     }
+    for format in codegen::REDACTED_FORMATS {
+        let schema: schemars::schema::SchemaObject =
+            serde_json::from_value(serde_json::json!({"type": "string", "format": format}))
+                .map_err(|e| format!("bad conversion schema: {e}"))?;
+        settings.with_conversion(schema, codegen::REDACTED_TYPE, std::iter::empty());
+    }
     for e in &enums {
         settings.with_replacement(
             &e.rust_name,
