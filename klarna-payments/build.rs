@@ -1,17 +1,21 @@
 //! Derives from the spec, into `OUT_DIR`:
 //! - `klarna-payments.json`: the spec as JSON, embedded for request validation;
 //! - `generate_api.rs`: the `progenitor` macro call, one `replace` per extensible enum;
-//! - `extensible.rs`: the Rust types of those enums (see `codegen.rs`).
+//! - `extensible.rs`: the Rust types of those enums (see `codegen.rs`);
+//! - `request_builders.rs`: a builder per request object (see `codegen_requests.rs`).
 
 use std::path::Path;
 
 #[path = "codegen.rs"]
 mod codegen;
+#[path = "codegen_requests.rs"]
+mod codegen_requests;
 
 fn main() {
     let spec_path = codegen::SPEC_PATH;
     println!("cargo:rerun-if-changed={spec_path}");
     println!("cargo:rerun-if-changed=codegen.rs");
+    println!("cargo:rerun-if-changed=codegen_requests.rs");
     let yaml = std::fs::read_to_string(spec_path)
         .unwrap_or_else(|e| panic!("cannot read {spec_path}: {e}"));
     let value: serde_json::Value = serde_yaml::from_str(&yaml).unwrap_or_else(|e| {
@@ -32,6 +36,9 @@ fn main() {
         &out.join("extensible.rs"),
         &codegen::extensible_source(&enums),
     );
+    let builders = codegen_requests::request_builders(&value)
+        .unwrap_or_else(|e| panic!("{spec_path}: {e}; run `cargo xtask validate`"));
+    write(&out.join("request_builders.rs"), &builders);
 }
 
 /// Writes only when the content changed, so an unchanged spec rebuilds nothing.

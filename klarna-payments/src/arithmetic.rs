@@ -97,6 +97,10 @@ pub enum ArithmeticRule {
     OrderTaxAmount,
     /// In the US, lines other than `sales_tax` carry `tax_rate` 0 and no tax.
     UsSalesTax,
+    /// An update that sends `order_lines` also sends `order_amount` and
+    /// `order_tax_amount`: Klarna merges an update into the stored session and checks the
+    /// stored totals against the new lines.
+    UpdateTotals,
 }
 
 /// One broken arithmetic rule, with the value Klarna expects and the one sent.
@@ -139,6 +143,11 @@ impl std::fmt::Display for ArithmeticViolation {
             ArithmeticRule::UsSalesTax => write!(
                 f,
                 "{field} is {actual}, expected {expected}: US orders carry tax in a separate sales_tax line"
+            ),
+            ArithmeticRule::UpdateTotals => write!(
+                f,
+                "{field} is missing, expected {expected}: an update that changes order_lines must send \
+                 the totals that fit them, because Klarna checks the stored totals against the new lines"
             ),
         }
     }
@@ -254,6 +263,35 @@ pub fn check_order(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
             rule: ArithmeticRule::OrderTaxAmount,
             expected: clamp(sum_tax),
             actual: tax_sent,
+        });
+    }
+    found
+}
+
+/// The rule only updates have: Klarna merges an update into the stored session, so
+/// new `order_lines` without `order_amount` and `order_tax_amount` would be checked
+/// against the old totals. `expected` is what the lines add up to.
+pub fn check_update_totals(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
+    let Some(lines) = order.order_lines else {
+        return Vec::new();
+    };
+    let country = order.purchase_country.unwrap_or("");
+    let totals = order_amounts(country, lines);
+    let mut found = Vec::new();
+    if order.order_amount.is_none() {
+        found.push(ArithmeticViolation {
+            field: "order_amount".into(),
+            rule: ArithmeticRule::UpdateTotals,
+            expected: totals.map_or(0, |t| t.order_amount),
+            actual: 0,
+        });
+    }
+    if order.order_tax_amount.is_none() {
+        found.push(ArithmeticViolation {
+            field: "order_tax_amount".into(),
+            rule: ArithmeticRule::UpdateTotals,
+            expected: totals.map_or(0, |t| t.order_tax_amount),
+            actual: 0,
         });
     }
     found

@@ -45,6 +45,46 @@ pub struct Response<T> {
 }
 
 impl<T> Response<T> {
+    /// A `200 OK` answer holding `value`, for faking the client in your own tests;
+    /// adjust it with the `with_*` methods.
+    ///
+    /// ```
+    /// use klarna_payments::Response;
+    /// use klarna_payments::types::MerchantSession;
+    ///
+    /// let session: MerchantSession = serde_json::from_str(r#"{"session_id":"s-1"}"#).unwrap();
+    /// let faked = Response::new(session).with_correlation_id("corr-1");
+    /// assert_eq!(faked.session_id, "s-1");
+    /// assert_eq!(faked.http_status().as_u16(), 200);
+    /// assert_eq!(faked.correlation_id(), Some("corr-1"));
+    /// ```
+    pub fn new(value: T) -> Self {
+        Self {
+            value,
+            status: StatusCode::OK,
+            correlation_id: None,
+            attempts: 1,
+        }
+    }
+
+    /// With another HTTP status (`204 No Content` for an update or cancel).
+    pub fn with_http_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// With a correlation id.
+    pub fn with_correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.correlation_id = Some(id.into());
+        self
+    }
+
+    /// With a number of attempts.
+    pub fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
     /// The decoded body.
     pub fn value(&self) -> &T {
         &self.value
@@ -55,8 +95,9 @@ impl<T> Response<T> {
         self.value
     }
 
-    /// HTTP status.
-    pub fn status(&self) -> StatusCode {
+    /// The HTTP status of the answer. (A session's own status is the body's `status`
+    /// field: `response.status`, through `Deref`.)
+    pub fn http_status(&self) -> StatusCode {
         self.status
     }
 
@@ -112,7 +153,7 @@ impl Client {
     pub async fn create_session<B>(&self, body: B) -> Result<Response<MerchantSession>, Error>
     where
         B: TryInto<SessionCreate>,
-        B::Error: fmt::Display,
+        B::Error: fmt::Display + 'static,
     {
         let body = self.checked(body)?;
         let (result, record) = recorded(self.api.create_credit_session().body(body).send()).await;
@@ -132,7 +173,7 @@ impl Client {
     pub async fn update_session<B>(&self, session_id: &str, body: B) -> Result<Response<()>, Error>
     where
         B: TryInto<SessionUpdate>,
-        B::Error: fmt::Display,
+        B::Error: fmt::Display + 'static,
     {
         check_session_id(session_id)?;
         let body = self.checked(body)?;
@@ -170,17 +211,9 @@ impl Client {
     where
         T: SessionRequest,
         B: TryInto<T>,
-        B::Error: fmt::Display,
+        B::Error: fmt::Display + 'static,
     {
-        let body = body.try_into().map_err(|e| {
-            Error::InvalidRequest(InvalidRequest {
-                violations: vec![Violation {
-                    field: String::new(),
-                    kind: ViolationKind::Schema(klarna_schema::Rule::Type),
-                    message: e.to_string(),
-                }],
-            })
-        })?;
+        let body = body.try_into().map_err(builder_error)?;
         let violations = validate(&body, self.checks);
         if violations.is_empty() {
             Ok(body)
@@ -296,11 +329,13 @@ impl Client {
                 } else {
                     "the exchange with Klarna broke off"
                 };
+                let outcome_unknown = !record.replay_safe && !source.is_connect();
                 let error = TransportError {
                     context,
                     attempts,
                     source: Some(source),
                     message: None,
+                    outcome_unknown,
                 };
                 if timeout {
                     Error::Timeout(error)
@@ -320,12 +355,14 @@ impl Client {
                 attempts,
                 source: Some(source),
                 message: None,
+                outcome_unknown: !record.replay_safe,
             }),
             Generated::Custom(message) => Error::Transport(TransportError {
                 context: "request hook failed",
                 attempts,
                 source: None,
                 message: Some(message),
+                outcome_unknown: false,
             }),
         }
     }
@@ -355,6 +392,7 @@ impl Client {
             base_url: self.base_url().to_string(),
             body_snippet: body_snippet.filter(|s| !s.is_empty()),
             attempts: record.attempts,
+            replay_safe: record.replay_safe,
         }))
     }
 }
@@ -365,6 +403,36 @@ impl From<crate::validation::Violation> for InvalidRequest {
             violations: vec![violation],
         }
     }
+}
+
+/// A body that could not be built: the violations of a [`request`](crate::request)
+/// builder as they are, or the message of a generated builder with the field it names
+/// (`error converting supplied value for locale: …` names `locale`).
+fn builder_error<E: fmt::Display + 'static>(error: E) -> Error {
+    if let Some(invalid) = (&error as &dyn std::any::Any).downcast_ref::<InvalidRequest>() {
+        return Error::InvalidRequest(invalid.clone());
+    }
+    let message = error.to_string();
+    let field = [
+        "error converting supplied value for ",
+        "no value supplied for ",
+    ]
+    .iter()
+    .find_map(|prefix| message.strip_prefix(prefix))
+    .map(|rest| rest.split(':').next().unwrap_or(rest).trim().to_string())
+    .unwrap_or_default();
+    let rule = if message.starts_with("no value supplied") {
+        klarna_schema::Rule::Required
+    } else {
+        klarna_schema::Rule::Type
+    };
+    Error::InvalidRequest(InvalidRequest {
+        violations: vec![Violation {
+            field,
+            kind: ViolationKind::Schema(rule),
+            message,
+        }],
+    })
 }
 
 /// The longest session id sent. Klarna's ids are 36-character UUIDs; anything past this

@@ -57,24 +57,53 @@ pub enum Error {
     Transport(TransportError),
 }
 
+impl From<ApiError> for Error {
+    fn from(error: ApiError) -> Self {
+        Error::Api(Box::new(error))
+    }
+}
+
 fn correlation_suffix(id: Option<&str>) -> String {
     id.map(|id| format!(", correlation id {id}"))
         .unwrap_or_default()
 }
 
 impl Error {
-    /// Whether sending the same request again may succeed: connection failures,
-    /// timeouts, 408, 429 and 5xx answers. (The client has already retried as its
-    /// [`RetryPolicy`](crate::RetryPolicy) allows.)
+    /// Whether sending the same request again later is safe and may succeed, under the
+    /// same rule the client's own retries follow: reads, updates and cancels after
+    /// connection failures, timeouts, 408, 429 and 5xx answers; a create only when it
+    /// cannot have reached Klarna (the connection failed, or a 429 refused it). The
+    /// client has already retried as its [`RetryPolicy`](crate::RetryPolicy) allows.
+    ///
+    /// For a create whose outcome is unknown see [`outcome_unknown`](Self::outcome_unknown).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(api) => api.is_retryable(),
-            Error::Timeout(_) | Error::Transport(_) => true,
+            Error::Timeout(transport) | Error::Transport(transport) => !transport.outcome_unknown,
             Error::Config(_)
             | Error::InvalidRequest(_)
             | Error::Decode(_)
             | Error::Redirect { .. }
             | Error::ResponseTooLarge { .. } => false,
+        }
+    }
+
+    /// Whether a create may have opened a session although it failed: it timed out or
+    /// broke off after the request was sent, or Klarna answered 408 or 5xx. Klarna has no
+    /// idempotency key for sessions and no lookup by your reference, so the client never
+    /// replays such a create.
+    ///
+    /// What to do: treat the possible session as lost and open a new one (create again,
+    /// and use only the id that answer returns). A session nobody loads in the widget
+    /// costs nothing and expires after 48 hours. Never reuse an id you did not receive.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Api(api) => {
+                !api.replay_safe
+                    && (api.status == StatusCode::REQUEST_TIMEOUT || api.status.is_server_error())
+            }
+            Error::Timeout(transport) | Error::Transport(transport) => transport.outcome_unknown,
+            _ => false,
         }
     }
 
@@ -197,14 +226,84 @@ pub struct ApiError {
     pub body_snippet: Option<String>,
     /// Attempts made, the first included.
     pub attempts: u32,
+    /// Whether the operation may be sent twice (false for a create).
+    pub(crate) replay_safe: bool,
 }
 
 impl ApiError {
-    /// Whether the same request may succeed later (408, 429, 5xx).
+    /// An error answer with `status` and nothing else, for faking the client in your
+    /// own tests; add details with the `with_*` methods.
+    ///
+    /// ```
+    /// use klarna_payments::{ApiError, Error, ErrorCode};
+    /// use reqwest::StatusCode;
+    ///
+    /// let error: Error = ApiError::new(StatusCode::BAD_REQUEST)
+    ///     .with_code(ErrorCode::BadValue)
+    ///     .with_messages(["Bad value: order_amount"])
+    ///     .with_correlation_id("corr-1")
+    ///     .into();
+    /// assert_eq!(error.correlation_id(), Some("corr-1"));
+    /// assert_eq!(error.as_api().unwrap().bad_fields(), ["order_amount"]);
+    /// ```
+    pub fn new(status: StatusCode) -> Self {
+        Self {
+            status,
+            code: None,
+            messages: Vec::new(),
+            correlation_id: None,
+            service_version: None,
+            retry_after: None,
+            base_url: String::new(),
+            body_snippet: None,
+            attempts: 1,
+            replay_safe: true,
+        }
+    }
+
+    /// With Klarna's `error_code`.
+    pub fn with_code(mut self, code: ErrorCode) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    /// With Klarna's messages.
+    pub fn with_messages<I, S>(mut self, messages: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.messages = messages.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// With a correlation id.
+    pub fn with_correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.correlation_id = Some(id.into());
+        self
+    }
+
+    /// With a `Retry-After`.
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// As the answer to a create (which the client never replays once it may have
+    /// reached Klarna).
+    pub fn for_create(mut self) -> Self {
+        self.replay_safe = false;
+        self
+    }
+
+    /// Whether the same request may succeed later and is safe to send again: 408, 429
+    /// and 5xx, except that a create is safe again only after a 429 (see
+    /// [`Error::outcome_unknown`]).
     pub fn is_retryable(&self) -> bool {
-        self.status == StatusCode::REQUEST_TIMEOUT
+        let transient = self.status == StatusCode::REQUEST_TIMEOUT
             || self.status == StatusCode::TOO_MANY_REQUESTS
-            || self.status.is_server_error()
+            || self.status.is_server_error();
+        transient && (self.replay_safe || self.status == StatusCode::TOO_MANY_REQUESTS)
     }
 
     /// The field paths of `Bad value: <field>` messages, e.g. `order_lines[0].total_tax_amount`.
@@ -270,6 +369,8 @@ pub struct TransportError {
     pub(crate) attempts: u32,
     pub(crate) source: Option<reqwest::Error>,
     pub(crate) message: Option<String>,
+    /// A create that may have reached Klarna.
+    pub(crate) outcome_unknown: bool,
 }
 
 impl TransportError {

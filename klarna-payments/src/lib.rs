@@ -77,6 +77,7 @@ mod credentials;
 mod error;
 pub mod extensible;
 pub mod generated;
+pub mod request;
 mod retry;
 mod sensitive;
 pub mod spec;

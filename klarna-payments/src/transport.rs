@@ -62,6 +62,8 @@ pub(crate) struct CallRecord {
     pub(crate) correlation_id: Option<String>,
     pub(crate) retry_after: Option<Duration>,
     pub(crate) too_large: bool,
+    /// Whether the operation may be sent twice (false for a create).
+    pub(crate) replay_safe: bool,
 }
 
 tokio::task_local! {
@@ -136,6 +138,7 @@ async fn send(
 ) -> reqwest::Result<reqwest::Response> {
     let span = tracing::Span::current();
     let replay = Replay::for_operation(operation);
+    record(|r| r.replay_safe = replay == Replay::Safe);
     let policy = &settings.retry;
     let started = Instant::now();
     let mut attempt = 0;

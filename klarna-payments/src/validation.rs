@@ -17,6 +17,10 @@ pub trait SessionRequest: Serialize {
 
     /// The order fields the arithmetic rules look at.
     fn order(&self) -> OrderView<'_>;
+
+    /// Whether Klarna merges this body into a stored session (an update) rather than
+    /// taking it whole (a create).
+    const MERGED: bool = false;
 }
 
 impl SessionRequest for SessionCreate {
@@ -34,6 +38,7 @@ impl SessionRequest for SessionCreate {
 
 impl SessionRequest for SessionUpdate {
     const SCHEMA: &'static str = "session_update";
+    const MERGED: bool = true;
 
     fn order(&self) -> OrderView<'_> {
         OrderView {
@@ -131,7 +136,9 @@ impl Checks {
 }
 
 /// Every violation of `body`, schema constraints first, then arithmetic (empty when
-/// the body is fine).
+/// the body is fine). An update is checked as Klarna applies it: merged into the stored
+/// session, so one that changes `order_lines` must carry the totals that fit them
+/// ([`ArithmeticRule::UpdateTotals`]).
 ///
 /// ```
 /// use klarna_payments::types::{OrderLine, SessionCreate};
@@ -166,8 +173,16 @@ pub fn validate<T: SessionRequest>(body: &T, checks: Checks) -> Vec<Violation> {
         }
     }
     if checks.arithmetic {
+        let order = body.order();
+        if T::MERGED {
+            found.extend(
+                arithmetic::check_update_totals(&order)
+                    .into_iter()
+                    .map(Violation::from),
+            );
+        }
         found.extend(
-            arithmetic::check_order(&body.order())
+            arithmetic::check_order(&order)
                 .into_iter()
                 .map(Violation::from),
         );

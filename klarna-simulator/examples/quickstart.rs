@@ -138,7 +138,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!(
         "\n[update] {} (correlation id {})",
-        updated.status(),
+        updated.http_status(),
         updated.correlation_id().unwrap_or("-")
     );
 

@@ -121,7 +121,7 @@ async fn a_cancelled_session_is_gone() {
     let (simulator, client) = simulator_and_client().await;
     let created = client.create_session(body()).await.unwrap();
     let cancelled = client.cancel_session(&created.session_id).await.unwrap();
-    assert_eq!(cancelled.status().as_u16(), 204);
+    assert_eq!(cancelled.http_status().as_u16(), 204);
     assert!(cancelled.correlation_id().is_some());
 
     let read = client.read_session(&created.session_id).await.unwrap_err();

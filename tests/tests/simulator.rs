@@ -89,7 +89,7 @@ async fn create_read_update_read_round_trip() {
         .update_session(&created.session_id, update)
         .await
         .unwrap();
-    assert_eq!(updated.status().as_u16(), 204);
+    assert_eq!(updated.http_status().as_u16(), 204);
 
     let read = client.read_session(&created.session_id).await.unwrap();
     assert_eq!(read.order_amount, Some(totals.order_amount));
