@@ -1,8 +1,8 @@
 // Decode test for the generated Go client (GOPATH mode; .ci/generators puts the generated
 // package at the import path "klarnaclient").
-// Usage: klarnadecode CORPUS_DIR FIELDS_JSON
+// Usage: klarnadecode FIELDS_JSON CORPUS_ROOT...
 //
-// For each corpus file: decode it with json.Unmarshal into the generated model (what the
+// For each corpus file (CORPUS_ROOT/<kind>/*.json, kinds as in fields.json): decode it with json.Unmarshal into the generated model (what the
 // generated APIClient.decode does with a JSON answer), then compare every path listed in
 // fields.json (a) read through the model's struct fields, found by their json tags, and
 // (b) in the model re-encoded by json.Marshal (the generated MarshalJSON), with the value
@@ -41,13 +41,22 @@ type kind struct {
 
 type getter func(node reflect.Value, key string) reflect.Value
 
-// deref follows pointers and interfaces; an invalid Value means absent or null.
+// deref follows pointers, interfaces and the generated Nullable<Model> wrappers (whose
+// Get() returns a pointer); an invalid Value means absent or null.
 func deref(v reflect.Value) reflect.Value {
-	for v.IsValid() && (v.Kind() == reflect.Ptr || v.Kind() == reflect.Interface) {
-		if v.IsNil() {
-			return reflect.Value{}
+	for v.IsValid() {
+		switch {
+		case v.Kind() == reflect.Ptr || v.Kind() == reflect.Interface:
+			if v.IsNil() {
+				return reflect.Value{}
+			}
+			v = v.Elem()
+		case v.Kind() == reflect.Struct && strings.HasPrefix(v.Type().Name(), "Nullable") &&
+			v.MethodByName("Get").IsValid():
+			v = v.MethodByName("Get").Call(nil)[0]
+		default:
+			return v
 		}
-		v = v.Elem()
 	}
 	return v
 }
@@ -209,7 +218,7 @@ func check(data []byte, k kind) (problems []string, err error) {
 }
 
 func main() {
-	corpus, fieldsFile := os.Args[1], os.Args[2]
+	fieldsFile, roots := os.Args[1], os.Args[2:]
 	fieldsData, err := os.ReadFile(fieldsFile)
 	if err != nil {
 		panic(err)
@@ -218,39 +227,55 @@ func main() {
 	if err := json.Unmarshal(fieldsData, &fields); err != nil {
 		panic(err)
 	}
-	files, err := filepath.Glob(filepath.Join(corpus, "*.json"))
-	if err != nil {
-		panic(err)
+	var kinds []string
+	for name, raw := range fields {
+		if strings.HasPrefix(strings.TrimSpace(string(raw)), "{") {
+			kinds = append(kinds, name)
+		}
 	}
-	sort.Strings(files)
+	sort.Strings(kinds)
 	passed, failed := 0, 0
-	for _, file := range files {
-		name := filepath.Base(file)
-		var k kind
-		if err := json.Unmarshal(fields[strings.SplitN(name, "-", 2)[0]], &k); err != nil {
-			panic(fmt.Sprintf("%s: no kind in fields.json: %v", name, err))
+	for _, root := range roots {
+		for _, kindName := range kinds {
+			files, err := filepath.Glob(filepath.Join(root, kindName, "*.json"))
+			if err != nil {
+				panic(err)
+			}
+			sort.Strings(files)
+			var k kind
+			if err := json.Unmarshal(fields[kindName], &k); err != nil {
+				panic(err)
+			}
+			for _, file := range files {
+				p, f := run(file, k)
+				passed += p
+				failed += f
+			}
 		}
-		data, err := os.ReadFile(file)
-		if err != nil {
-			panic(err)
-		}
-		problems, err := check(data, k)
-		if err != nil {
-			problems = append(problems, "error: "+err.Error())
-		}
-		if len(problems) > 0 {
-			failed++
-			fmt.Printf("FAIL %s: %s\n", name, strings.Join(problems, "; "))
-			continue
-		}
-		passed++
-		raw, _ := parseJSON(data)
-		all := len(values(raw, append(append([]string{}, k.Extensible...), k.Plain...), getJSON))
-		extensible := len(values(raw, k.Extensible, getJSON))
-		fmt.Printf("PASS %s (%d extensible + %d other values)\n", name, extensible, all-extensible)
 	}
 	fmt.Printf("%d passed, %d failed\n", passed, failed)
 	if failed > 0 {
 		os.Exit(1)
 	}
+}
+
+// run checks one corpus file and prints its result line.
+func run(file string, k kind) (passed, failed int) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		panic(err)
+	}
+	problems, err := check(data, k)
+	if err != nil {
+		problems = append(problems, "error: "+err.Error())
+	}
+	if len(problems) > 0 {
+		fmt.Printf("FAIL %s: %s\n", file, strings.Join(problems, "; "))
+		return 0, 1
+	}
+	raw, _ := parseJSON(data)
+	all := len(values(raw, append(append([]string{}, k.Extensible...), k.Plain...), getJSON))
+	extensible := len(values(raw, k.Extensible, getJSON))
+	fmt.Printf("PASS %s (%d extensible + %d other values)\n", file, extensible, all-extensible)
+	return 1, 0
 }

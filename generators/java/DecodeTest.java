@@ -1,7 +1,7 @@
 // Decode test for the generated Java client (library native, Jackson).
-// Usage: java -cp CLIENT_CLASSES:JACKSON DecodeTest CORPUS_DIR FIELDS_JSON
+// Usage: java -cp CLIENT_CLASSES:JACKSON DecodeTest FIELDS_JSON CORPUS_ROOT...
 //
-// For each corpus file: decode it with the ObjectMapper of the generated ApiClient (what the
+// For each corpus file (CORPUS_ROOT/<kind>/*.json, kinds as in fields.json): decode it with the ObjectMapper of the generated ApiClient (what the
 // generated SessionsApi does with a 200 answer), then compare every path listed in
 // fields.json (a) read through the model's getters and (b) in the model re-encoded by the
 // same ObjectMapper, with the value in the corpus file. Absent and null count as the same.
@@ -127,17 +127,27 @@ public class DecodeTest {
   }
 
   public static void main(String[] args) throws Exception {
-    Path corpus = Path.of(args[0]);
-    JsonNode fields = MAPPER.readTree(Files.readString(Path.of(args[1])));
-    List<Path> files;
-    try (var stream = Files.list(corpus)) {
-      files = stream.filter(p -> p.toString().endsWith(".json")).sorted().collect(Collectors.toList());
+    JsonNode fields = MAPPER.readTree(Files.readString(Path.of(args[0])));
+    List<String> kinds = new ArrayList<>();
+    fields.fieldNames().forEachRemaining(k -> {
+      if (fields.get(k).isObject()) kinds.add(k);
+    });
+    kinds.sort(null);
+    List<Path> files = new ArrayList<>();
+    for (String root : Arrays.asList(args).subList(1, args.length)) {
+      for (String k : kinds) {
+        Path dir = Path.of(root, k);
+        if (!Files.isDirectory(dir)) continue;
+        try (var stream = Files.list(dir)) {
+          stream.filter(p -> p.toString().endsWith(".json")).sorted().forEach(files::add);
+        }
+      }
     }
     int passed = 0;
     int failed = 0;
     for (Path file : files) {
-      String name = file.getFileName().toString();
-      JsonNode kind = fields.get(name.split("-")[0]);
+      String name = file.toString();
+      JsonNode kind = fields.get(file.getParent().getFileName().toString());
       List<String> extensible = strings(kind.get("extensible"));
       List<String> paths = new ArrayList<>(extensible);
       paths.addAll(strings(kind.get("plain")));

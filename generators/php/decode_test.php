@@ -1,8 +1,8 @@
 <?php
 // Decode test for the generated PHP client.
-// Usage: php decode_test.php GENERATED_LIB_DIR CORPUS_DIR FIELDS_JSON
+// Usage: php decode_test.php GENERATED_LIB_DIR FIELDS_JSON CORPUS_ROOT...
 //
-// For each corpus file: decode it exactly as the generated SessionsApi does with a 200
+// For each corpus file (CORPUS_ROOT/<kind>/*.json, kinds as in fields.json): decode it exactly as the generated SessionsApi does with a 200
 // answer (json_decode to objects, then ObjectSerializer::deserialize into the model class),
 // then compare every path listed in fields.json (a) read through the model's getters and
 // (b) in the model re-encoded as the generated client encodes a request body
@@ -119,16 +119,26 @@ function upper_camel(string $snake): string
     return str_replace(' ', '', ucwords(str_replace('_', ' ', $snake)));
 }
 
-[, $lib, $corpus, $fieldsFile] = $argv;
+[, $lib, $fieldsFile] = $argv;
+$roots = array_slice($argv, 3);
 klarna_generated_php_client_autoload($lib);
 $fields = json_decode(file_get_contents($fieldsFile), true, 512, JSON_THROW_ON_ERROR);
-$files = glob("$corpus/*.json");
-sort($files);
+$kinds = array_keys(array_filter($fields, 'is_array'));
+sort($kinds);
+$files = [];
+foreach ($roots as $root) {
+    foreach ($kinds as $k) {
+        $found = glob("$root/$k/*.json");
+        sort($found);
+        foreach ($found as $f) {
+            $files[] = [$f, $fields[$k]];
+        }
+    }
+}
 $passed = 0;
 $failed = 0;
-foreach ($files as $file) {
-    $name = basename($file);
-    $kind = $fields[explode('-', $name)[0]];
+foreach ($files as [$name, $kind]) {
+    $file = $name;
     $paths = array_merge($kind['extensible'], $kind['plain']);
     $text = file_get_contents($file);
     $raw = json_decode($text, true, 512, JSON_THROW_ON_ERROR);

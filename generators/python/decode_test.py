@@ -1,8 +1,8 @@
 """Decode test for the two generated Python clients.
 
-Usage: decode_test.py openapi-generator|openapi-python-client CORPUS_DIR FIELDS_JSON
+Usage: decode_test.py openapi-generator|openapi-python-client FIELDS_JSON CORPUS_ROOT...
 
-For each corpus file: decode it into the generated model with the client's own
+For each corpus file (CORPUS_ROOT/<kind>/*.json, kinds as in fields.json): decode it into the generated model with the client's own
 deserializer, then compare every path listed in fields.json (a) read through the model's
 attributes and (b) in the model re-encoded by the client's own to_dict(), with the value
 in the corpus file. Absent and null count as the same. Prints PASS/FAIL per file and
@@ -131,13 +131,18 @@ def attrs_client() -> tuple[Callable[[str, str], Any], Getter, Callable[[Any], A
     return decode, get, lambda model: model.to_dict()
 
 
+def corpus_files(fields: Dict[str, Any], roots: List[str]) -> List[tuple[Path, Dict[str, Any]]]:
+    kinds = {name: kind for name, kind in fields.items() if isinstance(kind, dict)}
+    return [(file, kind) for root in roots for name, kind in sorted(kinds.items())
+            for file in sorted(Path(root, name).glob("*.json"))]
+
+
 def main() -> int:
-    client, corpus, fields_file = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    client, fields_file, roots = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
     fields = json.loads(fields_file.read_text())
     decode, get, encode = pydantic_client() if client == "openapi-generator" else attrs_client()
     passed = failed = 0
-    for file in sorted(corpus.glob("*.json")):
-        kind = fields[file.name.split("-")[0]]
+    for file, kind in corpus_files(fields, roots):
         paths = kind["extensible"] + kind["plain"]
         text = file.read_text()
         expected = values(json.loads(text), paths, get_json)
@@ -153,11 +158,11 @@ def main() -> int:
             ]
         if problems:
             failed += 1
-            print(f"FAIL {file.name}: " + "; ".join(problems))
+            print(f"FAIL {file}: " + "; ".join(problems))
         else:
             passed += 1
             extensible = len(values(json.loads(text), kind["extensible"], get_json))
-            print(f"PASS {file.name} ({extensible} extensible + {len(expected) - extensible} other values)")
+            print(f"PASS {file} ({extensible} extensible + {len(expected) - extensible} other values)")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -1,7 +1,7 @@
 // Decode test for the typescript-fetch client (compiled with tsc --strict, run with node).
-// Usage: node decode_test.js CORPUS_DIR FIELDS_JSON
+// Usage: node decode_test.js FIELDS_JSON CORPUS_ROOT...
 //
-// For each corpus file: decode it with the generated <Model>FromJSON (what the generated
+// For each corpus file (CORPUS_ROOT/<kind>/*.json, kinds as in fields.json): decode it with the generated <Model>FromJSON (what the generated
 // SessionsApi does with a 200 answer), then compare every path listed in fields.json
 // (a) read through the model's properties and (b) in the model re-encoded by the generated
 // <Model>ToJSON, with the value in the corpus file. Absent and null count as the same.
@@ -12,6 +12,7 @@ import * as client from './client';
 declare function require(name: 'fs'): {
   readFileSync(path: string, encoding: 'utf8'): string;
   readdirSync(path: string): string[];
+  existsSync(path: string): boolean;
 };
 declare const process: { argv: string[]; exitCode?: number };
 const fs = require('fs');
@@ -81,15 +82,23 @@ interface Kind {
 }
 
 function main(): void {
-  const [corpus, fieldsFile] = process.argv.slice(2);
+  const [fieldsFile, ...roots] = process.argv.slice(2);
   const fields: Record<string, Kind> = JSON.parse(fs.readFileSync(fieldsFile, 'utf8'));
+  const kinds = Object.keys(fields).filter((k) => typeof fields[k] === 'object').sort();
+  const files: [string, Kind][] = [];
+  for (const root of roots) {
+    for (const k of kinds) {
+      const dir = `${root}/${k}`;
+      if (!fs.existsSync(dir)) continue;
+      for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) files.push([`${dir}/${f}`, fields[k]]);
+    }
+  }
   const functions = client as unknown as Record<string, (json: unknown) => unknown>;
   let passed = 0;
   let failed = 0;
-  for (const name of fs.readdirSync(corpus).filter((f) => f.endsWith('.json')).sort()) {
-    const kind = fields[name.split('-')[0]];
+  for (const [name, kind] of files) {
     const paths = [...kind.extensible, ...kind.plain];
-    const text = fs.readFileSync(`${corpus}/${name}`, 'utf8');
+    const text = fs.readFileSync(name, 'utf8');
     const expected = values(JSON.parse(text), paths, getJson);
     let problems: string[];
     try {
