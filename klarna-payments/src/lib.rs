@@ -2,9 +2,13 @@
 //!
 //! ## A whole flow
 //!
+//! Bodies are built with [`request`] builders: setters take plain values, and every
+//! amount Klarna checks (line totals and tax, order amount and tax, the US sales-tax
+//! line) is derived.
+//!
 //! ```no_run
-//! use klarna_payments::types::{OrderLine, OrderLineType, SessionCreate, SessionUpdate};
-//! use klarna_payments::{Client, Credentials, Environment, Error, Region, arithmetic};
+//! use klarna_payments::request::{OrderLine, SessionCreate, SessionUpdate};
+//! use klarna_payments::{Client, Credentials, Environment, Error, Region};
 //!
 //! # async fn run() -> Result<(), Error> {
 //! let client = Client::builder()
@@ -13,43 +17,32 @@
 //!     .credentials(Credentials::new("PK12345_abc", "shared-secret"))
 //!     .build()?;
 //!
-//! // Let the helper do the arithmetic Klarna checks.
-//! let amounts = arithmetic::line_amounts(2500, 2, 0, 2500).expect("no overflow");
-//! let line: OrderLine = OrderLine::builder()
-//!     .type_(OrderLineType::Physical)
-//!     .name("Running shoe")
-//!     .quantity(2)
-//!     .unit_price(2500)
-//!     .tax_rate(2500)
-//!     .total_amount(amounts.total_amount)
-//!     .total_tax_amount(amounts.total_tax_amount)
-//!     .try_into()
-//!     .expect("valid line");
-//!
+//! let shoe = OrderLine::new().name("Running shoe").quantity(2).unit_price(2500).tax_rate(2500);
 //! let created = client
 //!     .create_session(
-//!         SessionCreate::builder()
+//!         SessionCreate::new()
 //!             .purchase_country("SE")
 //!             .purchase_currency("SEK")
-//!             .order_amount(amounts.total_amount)
-//!             .order_tax_amount(amounts.total_tax_amount)
-//!             .order_lines(vec![line.clone()]),
+//!             .merchant_reference1("ORDER-42")
+//!             .order_lines([shoe.clone()]),
 //!     )
 //!     .await?;
 //! println!("session {} (correlation id {:?})", created.session_id, created.correlation_id());
 //!
+//! // Read, change the cart, send it back: the totals follow the new lines.
 //! let session = client.read_session(&created.session_id).await?;
-//! println!("status: {:?}", session.status.as_ref().map(ToString::to_string));
+//! let express = OrderLine::new().type_("shipping_fee").name("Express").quantity(1).unit_price(900);
+//! let change = SessionUpdate::from(session.value()).order_lines([shoe, express]);
+//! client.update_session(&created.session_id, change).await?;
 //!
-//! client
-//!     .update_session(
-//!         &created.session_id,
-//!         SessionUpdate::builder().merchant_reference1(klarna_payments::Text("ORDER-42")),
-//!     )
-//!     .await?;
+//! // An in-store purchase that the shopper abandoned:
+//! client.cancel_session(&created.session_id).await?;
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! The generated models' own builders (`types::SessionCreate::builder()`) work too;
+//! their checks run when the client sends the body.
 //!
 //! ## Privacy
 //!

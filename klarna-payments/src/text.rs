@@ -1,7 +1,10 @@
 //! `Text`: a string for an optional builder field whose schema constrains it.
 
-/// Text for an optional builder field whose schema constrains it (a pattern or a
-/// length): the builder checks it and names the field if it does not fit.
+/// Text for an optional field of a *generated* builder (`types::SessionCreate::builder()`)
+/// whose schema constrains it (a pattern or a length): the builder checks it and names
+/// the field if it does not fit. The [`request`](crate::request) builders take `&str`
+/// and `String` directly and need none of this; `Text` stays for code written against
+/// the generated builders.
 ///
 /// ```
 /// use klarna_payments::Text;

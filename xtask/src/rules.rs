@@ -343,6 +343,7 @@ fn check_response_leniency(spec: &Value, findings: &mut Vec<Finding>) {
         if !seen.insert(pointer.clone()) {
             continue;
         }
+        check_generator_leniency(spec, &pointer, node, findings);
         for keyword in STRICT_KEYWORDS {
             if node.get(keyword).is_some() {
                 findings.push(finding("strict-response", push(&pointer, keyword),
@@ -352,6 +353,52 @@ fn check_response_leniency(spec: &Value, findings: &mut Vec<Finding>) {
             }
         }
         stack.extend(children(&pointer, node, false));
+    }
+}
+
+/// What other teams' generators need of a response schema to decode every answer Klarna
+/// may send: Go's client refuses unknown fields in (and under) an object with `required`
+/// properties unless it allows additional properties, and openapi-python-client fails
+/// on a `null` where a property refers to an object schema that is not `nullable`.
+fn check_generator_leniency(
+    spec: &Value,
+    pointer: &str,
+    node: &Value,
+    findings: &mut Vec<Finding>,
+) {
+    let has_required = node
+        .get("required")
+        .and_then(Value::as_array)
+        .is_some_and(|r| !r.is_empty());
+    if has_required && node.get("additionalProperties") != Some(&Value::Bool(true)) {
+        findings.push(finding(
+            "generator-leniency",
+            pointer,
+            "a response object with `required` properties does not allow additional properties: \
+             the Go client generated from it refuses any field Klarna adds, here and in every object below",
+            "add `additionalProperties: true` to the schema",
+        ));
+    }
+    let Some(properties) = node.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, property) in properties {
+        let Some(reference) = property.get("$ref").and_then(Value::as_str) else {
+            continue;
+        };
+        let is_object = spec::ref_pointer(reference)
+            .and_then(|p| spec.pointer(p))
+            .and_then(|target| target.get("type"))
+            .and_then(Value::as_str)
+            == Some("object");
+        if is_object {
+            findings.push(finding(
+                "generator-leniency",
+                push(&push(pointer, "properties"), name),
+                format!("`{name}` refers to an object schema without `nullable`: openapi-python-client fails on a `null` here"),
+                "write it as `nullable: true` with `allOf: [{$ref: ...}]` (a `$ref` cannot carry `nullable` in OpenAPI 3.0)",
+            ));
+        }
     }
 }
 

@@ -195,6 +195,33 @@ fn extensible_enums_are_named_plain_strings() {
 }
 
 #[test]
+fn response_objects_stay_readable_for_other_generators() {
+    single(
+        "generator-leniency.yaml",
+        "generator-leniency",
+        "/components/schemas/thing_read",
+        "does not allow additional properties",
+    );
+    // An object reached through a plain `$ref` property cannot be null for some clients.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid.yaml");
+    let mut spec: serde_json::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    spec["components"]["schemas"]["part_read"] =
+        json!({"type": "object", "properties": {"n": {"type": "string"}}});
+    spec["components"]["schemas"]["thing_read"]["properties"]["part"] =
+        json!({"$ref": "#/components/schemas/part_read"});
+    let found = xtask::rules::validate(&spec);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        found[0].pointer,
+        "/components/schemas/thing_read/properties/part"
+    );
+    spec["components"]["schemas"]["thing_read"]["properties"]["part"] =
+        json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/part_read"}]});
+    assert_eq!(xtask::rules::validate(&spec), vec![]);
+}
+
+#[test]
 fn examples_fit_their_schemas() {
     single(
         "example.yaml",
