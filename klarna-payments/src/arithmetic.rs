@@ -278,21 +278,27 @@ pub fn check_update_totals(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
     let country = order.purchase_country.unwrap_or("");
     let totals = order_amounts(country, lines);
     let mut found = Vec::new();
-    if order.order_amount.is_none() {
-        found.push(ArithmeticViolation {
-            field: "order_amount".into(),
-            rule: ArithmeticRule::UpdateTotals,
-            expected: totals.map_or(0, |t| t.order_amount),
-            actual: 0,
-        });
-    }
-    if order.order_tax_amount.is_none() {
-        found.push(ArithmeticViolation {
-            field: "order_tax_amount".into(),
-            rule: ArithmeticRule::UpdateTotals,
-            expected: totals.map_or(0, |t| t.order_tax_amount),
-            actual: 0,
-        });
+    let fields = [
+        (
+            "order_amount",
+            order.order_amount,
+            totals.map(|t| t.order_amount),
+        ),
+        (
+            "order_tax_amount",
+            order.order_tax_amount,
+            totals.map(|t| t.order_tax_amount),
+        ),
+    ];
+    for (field, sent, expected) in fields {
+        if sent.is_none() {
+            found.push(ArithmeticViolation {
+                field: field.into(),
+                rule: ArithmeticRule::UpdateTotals,
+                expected: expected.unwrap_or(0),
+                actual: 0,
+            });
+        }
     }
     found
 }

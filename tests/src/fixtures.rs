@@ -2,7 +2,7 @@
 //! they satisfy Klarna's order rules.
 
 use klarna_payments::arithmetic::line_amounts;
-use klarna_payments::types::{OrderLine, OrderLineType};
+use klarna_payments::types::{OrderLine, OrderLineType, SessionCreate};
 
 /// A physical order line of `quantity` × `unit_price` at `tax_rate`, with the totals
 /// Klarna expects.
@@ -18,4 +18,17 @@ pub fn order_line(name: &str, unit_price: i64, quantity: i64, tax_rate: i64) -> 
         .total_tax_amount(amounts.total_tax_amount)
         .try_into()
         .expect("a valid order line")
+}
+
+/// A Swedish session with one line of two shoes at 50.00 and 25% tax, totals included.
+pub fn create_body() -> SessionCreate {
+    let line = order_line("Shoe", 5000, 2, 2500);
+    SessionCreate::builder()
+        .purchase_country("SE")
+        .purchase_currency("SEK")
+        .order_amount(line.total_amount)
+        .order_tax_amount(line.total_tax_amount)
+        .order_lines(vec![line])
+        .try_into()
+        .expect("a valid session")
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use klarna_payments::types::{OrderLine, SessionCreate, SessionUpdate};
 use klarna_payments::{Client, Credentials, Error, ErrorCode, RetryPolicy};
+use tests::fixtures::create_body;
 use tests::scripted::{Fault, Reply, ScriptedServer};
 
 const PASSWORD: &str = "pa55-VERY-secret-w0rd";
@@ -22,26 +23,6 @@ fn client(server: &ScriptedServer, retry: RetryPolicy) -> Client {
         )
         .timeout(Duration::from_secs(5))
         .build()
-        .unwrap()
-}
-
-fn create_body() -> SessionCreate {
-    let line: OrderLine = OrderLine::builder()
-        .name("Shoe")
-        .quantity(2)
-        .unit_price(5000)
-        .tax_rate(2500)
-        .total_amount(10000)
-        .total_tax_amount(2000)
-        .try_into()
-        .unwrap();
-    SessionCreate::builder()
-        .purchase_country("SE")
-        .purchase_currency("SEK")
-        .order_amount(10000)
-        .order_tax_amount(2000)
-        .order_lines(vec![line])
-        .try_into()
         .unwrap()
 }
 

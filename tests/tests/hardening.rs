@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use klarna_payments::types::{OrderLine, SessionCreate, SessionUpdate};
+use klarna_payments::types::SessionUpdate;
 use klarna_payments::{Client, Credentials, Error, RetryPolicy};
 use proptest::prelude::*;
+use tests::fixtures::create_body;
 use tests::scripted::{Reply, ScriptedServer};
 
 const SESSION_ID: &str = "0b1d9815-165e-42e2-8867-35bc03789e00";
@@ -21,26 +22,6 @@ fn client(base: &str) -> Client {
                 .max_backoff(Duration::from_millis(10)),
         )
         .build()
-        .unwrap()
-}
-
-fn create_body() -> SessionCreate {
-    let line: OrderLine = OrderLine::builder()
-        .name("Shoe")
-        .quantity(1)
-        .unit_price(10000)
-        .tax_rate(2500)
-        .total_amount(10000)
-        .total_tax_amount(2000)
-        .try_into()
-        .unwrap();
-    SessionCreate::builder()
-        .purchase_country("SE")
-        .purchase_currency("SEK")
-        .order_amount(10000)
-        .order_tax_amount(2000)
-        .order_lines(vec![line])
-        .try_into()
         .unwrap()
 }
 

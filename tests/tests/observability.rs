@@ -2,42 +2,20 @@
 //! and duration; at TRACE level across success and error paths, no captured line holds
 //! the password (plain or base64-encoded) or a request body.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use klarna_payments::types::{OrderLine, SessionCreate, SessionUpdate};
 use klarna_payments::{Client, Credentials, RetryPolicy, Text};
+use tests::capture::Capture;
 use tests::scripted::{Fault, Reply, ScriptedServer};
 use tracing_subscriber::fmt::format::FmtSpan;
 
 const PASSWORD: &str = "s3cret-Passw0rd-for-logs";
 const ENCODED: &str = "dTpzM2NyZXQtUGFzc3cwcmQtZm9yLWxvZ3M="; // base64("u:" + PASSWORD), the Basic auth value
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn spans_carry_call_facts_and_never_a_secret() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::CLOSE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = Capture::start(FmtSpan::CLOSE);
 
     let server = ScriptedServer::start().await;
     server.push([
@@ -100,7 +78,7 @@ async fn spans_carry_call_facts_and_never_a_secret() {
     let _ = client.read_session("sid-1").await; // connection closed before any byte
     drop(_guard);
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("klarna_payments.call"), "{logs}");
     assert!(
         logs.contains("operation=\"create_credit_session\""),

@@ -2,12 +2,11 @@
 //! TRACE-level log: a fully populated session with a planted marker in every sensitive
 //! field is decoded, made to fail in several ways, and everything printable is scanned.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use klarna_payments::{Client, Credentials, RetryPolicy};
 use serde_json::{Value, json};
+use tests::capture::Capture;
 use tests::scripted::{Reply, ScriptedServer};
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -62,19 +61,6 @@ fn planted_session() -> Value {
     session
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn assert_clean(label: &str, text: &str) {
     for (field, value) in planted() {
         assert!(
@@ -86,15 +72,7 @@ fn assert_clean(label: &str, text: &str) {
 
 #[tokio::test]
 async fn no_planted_token_or_personal_value_is_ever_printed() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = Capture::start(FmtSpan::FULL);
 
     let session = planted_session();
     let session_text = session.to_string();
@@ -170,7 +148,7 @@ async fn no_planted_token_or_personal_value_is_ever_printed() {
     }
 
     drop(_guard);
-    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let log = capture.text();
     assert!(
         log.contains("klarna_payments"),
         "the capture saw the calls: {log}"
