@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use klarna_payments::types::{OrderLine, SessionCreate, SessionUpdate};
+use klarna_payments::types::SessionUpdate;
 use klarna_payments::{Client, Credentials, Error, ErrorCode, RetryPolicy};
 use tests::fixtures::create_body;
 use tests::scripted::{Fault, Reply, ScriptedServer};
