@@ -344,6 +344,7 @@ fn check_response_leniency(spec: &Value, findings: &mut Vec<Finding>) {
             continue;
         }
         check_generator_leniency(spec, &pointer, node, findings);
+        check_sensitive_fields(&pointer, node, findings);
         for keyword in STRICT_KEYWORDS {
             if node.get(keyword).is_some() {
                 findings.push(finding("strict-response", push(&pointer, keyword),
@@ -353,6 +354,58 @@ fn check_response_leniency(spec: &Value, findings: &mut Vec<Finding>) {
             }
         }
         stack.extend(children(&pointer, node, false));
+    }
+}
+
+/// Response properties whose names say they hold a token or a shopper's personal data.
+/// A safety net: such a property must be a string marked `format: secret` or
+/// `format: personal-data`, which the Rust client prints as `<redacted>`.
+const SENSITIVE_NAMES: [&str; 16] = [
+    "client_token",
+    "authorization_token",
+    "email",
+    "phone",
+    "given_name",
+    "family_name",
+    "street_address",
+    "street_address2",
+    "postal_code",
+    "city",
+    "attention",
+    "date_of_birth",
+    "national_identification_number",
+    "last_four_ssn",
+    "vat_id",
+    "organization_registration_id",
+];
+
+fn check_sensitive_fields(pointer: &str, node: &Value, findings: &mut Vec<Finding>) {
+    let Some(properties) = node.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, property) in properties {
+        let format = property.get("format").and_then(Value::as_str);
+        let redacted = matches!(format, Some("secret" | "personal-data"));
+        let string = property.get("type").and_then(Value::as_str) == Some("string");
+        let here = push(&push(pointer, "properties"), name);
+        if redacted && !string {
+            findings.push(finding(
+                "sensitive-field",
+                here,
+                format!(
+                    "`{name}` has `format: {}` but is not `type: string`",
+                    format.unwrap_or_default()
+                ),
+                "only plain strings can be marked; mark the string properties inside instead",
+            ));
+        } else if SENSITIVE_NAMES.contains(&name.as_str()) && !redacted {
+            findings.push(finding(
+                "sensitive-field",
+                here,
+                format!("`{name}` in a response holds a token or personal data but is not marked"),
+                "add `format: secret` (tokens) or `format: personal-data` (the shopper's data), so the Rust client never prints it",
+            ));
+        }
     }
 }
 

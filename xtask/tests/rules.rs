@@ -222,6 +222,16 @@ fn response_objects_stay_readable_for_other_generators() {
 }
 
 #[test]
+fn tokens_and_personal_data_in_responses_are_marked() {
+    single(
+        "sensitive-field.yaml",
+        "sensitive-field",
+        "/components/schemas/thing_read/properties/email",
+        "holds a token or personal data",
+    );
+}
+
+#[test]
 fn examples_fit_their_schemas() {
     single(
         "example.yaml",
