@@ -7,7 +7,7 @@
 //! and a rejection by the server with its correlation id.
 
 use klarna_payments::request::{OrderLine, SessionCreate, SessionUpdate};
-use klarna_payments::{Client, Credentials, Error};
+use klarna_payments::{Client, Error};
 use klarna_simulator::Simulator;
 
 #[tokio::main]
@@ -19,10 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let client = match &simulator {
         None => Client::from_env()?,
-        Some(simulator) => Client::builder()
-            .base_url(simulator.base_url())
-            .credentials(Credentials::new(simulator.username(), simulator.password()))
-            .build()?,
+        Some(simulator) => simulator.client_builder().build()?,
     };
     println!("Klarna at {}", client.base_url());
 

@@ -1,18 +1,38 @@
 //! `cargo run -p klarna-simulator -- [--port N] [--host IP] [--username U] [--password P]
-//! [--rate-limit playground|production] [--max-sessions N]`
+//! [--rate-limit playground|production] [--max-sessions N] [--state-file PATH]
+//! [--request-log N] [--fault SPEC]...`
 
 use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
 use klarna_simulator::{
-    DEFAULT_PASSWORD, DEFAULT_USERNAME, RateLimit, Simulator, SimulatorBuilder,
+    DEFAULT_PASSWORD, DEFAULT_USERNAME, Fault, RateLimit, Simulator, SimulatorBuilder,
 };
 
 const USAGE: &str = "usage: klarna-simulator [--port N] [--host IP] [--username U] [--password P]
                         [--rate-limit playground|production] [--max-sessions N]
+                        [--state-file PATH] [--request-log N] [--fault SPEC]...
 
-Serves Klarna's Payments Sessions API on 127.0.0.1 (port 0, the default, picks a free one).";
+Serves Klarna's Payments Sessions API on 127.0.0.1 (port 0, the default, picks a free one).
+
+  --state-file PATH  keep the sessions in PATH (loaded at start, rewritten atomically
+                     after every change, before the change is answered)
+  --request-log N    how many requests GET /simulator/v1/requests keeps (default 1000)
+  --fault SPEC       make matching requests fail; repeatable. SPEC is comma-separated
+                     key=value pairs:
+                       operation=createCreditSession|readCreditSession|
+                                 updateCreditSession|cancelCreditSession
+                       session-id=ID        only requests for this session
+                       count=N              only the next N matching requests
+                       status=400..599      answer this status with a Klarna error body
+                       error-code=CODE      its error_code (default from the status)
+                       error-message=TEXT   one of its error_messages (repeatable)
+                       retry-after=SECONDS  add a Retry-After header
+                       delay-ms=N           hold the answer back N ms (at most 120000)
+                       close=before-headers|after-headers   cut the connection
+                     e.g. --fault 'operation=readCreditSession,status=503,count=2,retry-after=1'
+                     Faults can also be set at runtime: POST /simulator/v1/faults.";
 
 /// Reads the command line into a configured builder, or says what is wrong
 /// (`Err(None)` for `--help`).
@@ -43,6 +63,13 @@ fn parse(args: impl Iterator<Item = String>) -> Result<SimulatorBuilder, Option<
                 "production" => RateLimit::PRODUCTION,
                 _ => return Err(invalid("playground or production")),
             }),
+            "--state-file" => builder.state_file(value),
+            "--request-log" => builder.request_log(value.parse().map_err(|_| invalid("a number"))?),
+            "--fault" => builder.fault(
+                value
+                    .parse::<Fault>()
+                    .map_err(|error| Some(format!("--fault {value:?}: {error}")))?,
+            ),
             "--username" => {
                 username = value;
                 builder
@@ -55,6 +82,22 @@ fn parse(args: impl Iterator<Item = String>) -> Result<SimulatorBuilder, Option<
         };
     }
     Ok(builder.credentials(username, password))
+}
+
+/// Waits for Ctrl-C or, on Unix, SIGTERM (as `docker stop` and CI runners send).
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 #[tokio::main]
@@ -93,9 +136,57 @@ async fn main() -> ExitCode {
         simulator.username(),
         simulator.password()
     );
+    if let Some(path) = simulator.state_file() {
+        let _ = writeln!(
+            out,
+            "Sessions kept in {} ({} loaded)",
+            path.display(),
+            simulator.session_count()
+        );
+    }
+    for fault in simulator.faults() {
+        let _ = writeln!(out, "Fault {}: {}", fault.id, fault.fault);
+    }
     let _ = writeln!(out, "Press Ctrl-C to stop.");
     let _ = out.flush();
-    let _ = tokio::signal::ctrl_c().await;
+    stop_requested().await;
     simulator.shutdown().await;
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn faults_and_state_file_are_read_and_mistakes_are_explained() {
+        assert!(
+            parse(args(&[
+                "--fault",
+                "operation=createCreditSession,status=503,count=2,retry-after=1",
+                "--fault",
+                "close=after-headers",
+                "--state-file",
+                "/tmp/state.json",
+                "--request-log",
+                "10",
+            ]))
+            .is_ok()
+        );
+        let Err(Some(message)) = parse(args(&["--fault", "status=200"])) else {
+            panic!("a 200 fault is refused");
+        };
+        assert!(
+            message.contains("status: must be from 400 to 599"),
+            "{message}"
+        );
+        assert!(parse(args(&["--request-log", "many"])).is_err());
+    }
 }

@@ -1,16 +1,19 @@
-//! The HTTP server: routes, middleware (correlation id, auth, rate limit) and handlers.
+//! The HTTP server: routes, middleware (request frame: correlation id, request log and
+//! connection faults; auth; faults; rate limit) and handlers.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::path::{Path as FilePath, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use base64::Engine as _;
 use chrono::SecondsFormat;
 use klarna_payments::arithmetic::{OrderView, check_order};
@@ -21,9 +24,15 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, SystemClock};
+use crate::connection::{ConnectionControl, CutBody, SimListener};
+use crate::control;
 use crate::errors::{KlarnaError, PendingError};
+use crate::faults::{Close, Fault, FaultRecord, FaultSet, InvalidFault, Operation};
 use crate::market;
+use crate::persist::{self, Persister};
+use crate::prune;
 use crate::rate_limit::{Bucket, RateLimit};
+use crate::requests::{Arrival, DEFAULT_REQUEST_LOG, Ending, Outcome, RequestLog, RequestRecord};
 use crate::store::{Lookup, Removal, Store, StoredSession};
 
 /// The largest request body accepted (1 MiB); larger ones get 413.
@@ -55,6 +64,9 @@ pub struct SimulatorBuilder {
     max_sessions: usize,
     session_lifetime: chrono::Duration,
     clock: Arc<dyn Clock>,
+    faults: Vec<Fault>,
+    state_file: Option<PathBuf>,
+    request_log: usize,
 }
 
 /// Entry point: [`Simulator::builder`] or [`Simulator::start`].
@@ -62,7 +74,8 @@ pub struct Simulator;
 
 impl Simulator {
     /// A builder with the defaults: 127.0.0.1, a free port, default credentials, no
-    /// rate limit, 100 000 sessions, 48-hour sessions, the system clock.
+    /// rate limit, 100 000 sessions, 48-hour sessions, the system clock, no faults, no
+    /// state file, the last 1000 requests logged.
     pub fn builder() -> SimulatorBuilder {
         SimulatorBuilder {
             username: DEFAULT_USERNAME.into(),
@@ -72,6 +85,9 @@ impl Simulator {
             max_sessions: DEFAULT_MAX_SESSIONS,
             session_lifetime: chrono::Duration::hours(48),
             clock: Arc::new(SystemClock),
+            faults: Vec::new(),
+            state_file: None,
+            request_log: DEFAULT_REQUEST_LOG,
         }
     }
 
@@ -126,20 +142,79 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Sets a fault from the start (more can be added at runtime with
+    /// [`SimulatorHandle::add_fault`]). An invalid fault makes [`start`](Self::start) fail.
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
+    /// Keeps the sessions in this file: loaded at start (a missing or empty file holds
+    /// none; a damaged one makes [`start`](Self::start) fail), and rewritten atomically
+    /// after every change, before the change is acknowledged. One simulator per file.
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    /// How many requests the request log keeps (default 1000; 0 keeps none).
+    pub fn request_log(mut self, capacity: usize) -> Self {
+        self.request_log = capacity;
+        self
+    }
+
     /// Binds and starts serving in the background.
     pub async fn start(self) -> std::io::Result<SimulatorHandle> {
-        let listener = tokio::net::TcpListener::bind(self.address).await?;
-        let address = listener.local_addr()?;
+        let faults = FaultSet::default();
+        for fault in self.faults {
+            let shown = fault.to_string();
+            faults.add(fault).map_err(|error| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("invalid fault {shown:?}: {error}"),
+                )
+            })?;
+        }
+        let listener = SimListener(tokio::net::TcpListener::bind(self.address).await?);
+        let address = axum::serve::Listener::local_addr(&listener)?;
+        let store = Store::new(self.max_sessions);
+        let persister = match self.state_file {
+            Some(path) => {
+                let reading = path.clone();
+                let sessions = tokio::task::spawn_blocking(move || persist::load(&reading))
+                    .await
+                    .map_err(std::io::Error::other)??;
+                let now = self.clock.now();
+                for (id, session) in sessions {
+                    if session.expires_at > now {
+                        store.insert(id, session, now);
+                    }
+                }
+                Some(Persister::new(&path, 0))
+            }
+            None => None,
+        };
         let state = Arc::new(AppState {
-            store: Store::new(self.max_sessions),
+            store,
             clock: self.clock,
             authorization: basic(&self.username, &self.password),
             create_bucket: self.rate_limit.map(|l| Bucket::new(l.create_per_second)),
             other_bucket: self.rate_limit.map(|l| Bucket::new(l.other_per_second)),
             session_lifetime: self.session_lifetime,
+            faults,
+            requests: RequestLog::new(self.request_log),
+            persister,
         });
+        if state.persister.is_some() {
+            // A complete file from the start; fails early on an unwritable directory.
+            let first = Arc::clone(&state);
+            tokio::task::spawn_blocking(move || first.write_state_file())
+                .await
+                .map_err(std::io::Error::other)??;
+        }
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(Arc::clone(&state));
+        let app =
+            router(Arc::clone(&state)).into_make_service_with_connect_info::<ConnectionControl>();
         let sweeper_state = Arc::clone(&state);
         let task = tokio::spawn(async move {
             let sweeper = tokio::spawn(async move {
@@ -205,17 +280,93 @@ impl SimulatorHandle {
         &self.password
     }
 
+    /// A `klarna-payments` client builder already pointed at this simulator with its
+    /// credentials: add what your test needs (retries, timeouts) and build.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use klarna_payments::request::{OrderLine, SessionCreate};
+    ///
+    /// let simulator = klarna_simulator::Simulator::start().await?;
+    /// let client = simulator.client_builder().build()?;
+    /// let created = client
+    ///     .create_session(
+    ///         SessionCreate::new()
+    ///             .purchase_country("SE")
+    ///             .purchase_currency("SEK")
+    ///             .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(1000)]),
+    ///     )
+    ///     .await?;
+    /// assert_eq!(simulator.session_count(), 1);
+    /// # let _ = created;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn client_builder(&self) -> klarna_payments::ClientBuilder {
+        klarna_payments::Client::builder()
+            .base_url(self.base_url())
+            .credentials(klarna_payments::Credentials::new(
+                self.username(),
+                self.password(),
+            ))
+    }
+
     /// Marks a session as completed (an order was placed), as Klarna's checkout would;
-    /// `false` if there is no such live session.
+    /// `false` if there is no such live session. With a state file, the change is
+    /// written before this returns (a failed write is logged with `tracing`).
     pub fn complete_session(&self, session_id: &str) -> bool {
-        self.state
+        let Some(version) = self
+            .state
             .store
             .update(session_id, self.state.clock.now(), |s| s.completed = true)
+        else {
+            return false;
+        };
+        if let Err(error) = self.state.persist_blocking(version) {
+            tracing::error!(%error, "cannot write the simulator's state file");
+        }
+        true
     }
 
     /// Sessions held now.
     pub fn session_count(&self) -> usize {
         self.state.store.len()
+    }
+
+    /// Adds a fault at runtime, as `POST /simulator/v1/faults` does.
+    pub fn add_fault(&self, fault: Fault) -> Result<FaultRecord, InvalidFault> {
+        self.state.faults.add(fault)
+    }
+
+    /// Every fault held, oldest first, with how often each fired.
+    pub fn faults(&self) -> Vec<FaultRecord> {
+        self.state.faults.list()
+    }
+
+    /// Removes fault `id`; `false` if there is none.
+    pub fn remove_fault(&self, id: u64) -> bool {
+        self.state.faults.remove(id)
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.state.faults.clear()
+    }
+
+    /// The requests in the request log, oldest first.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state.requests.list(0)
+    }
+
+    /// Empties the request log (sequence numbers continue).
+    pub fn clear_requests(&self) {
+        self.state.requests.clear()
+    }
+
+    /// The state file, if the sessions are persisted.
+    pub fn state_file(&self) -> Option<&FilePath> {
+        self.state.persister.as_ref().map(Persister::path)
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits.
@@ -244,13 +395,61 @@ impl Drop for SimulatorHandle {
     }
 }
 
-struct AppState {
+pub(crate) struct AppState {
     store: Store,
     clock: Arc<dyn Clock>,
     authorization: String,
     create_bucket: Option<Bucket>,
     other_bucket: Option<Bucket>,
     session_lifetime: chrono::Duration,
+    pub(crate) faults: FaultSet,
+    pub(crate) requests: RequestLog,
+    persister: Option<Persister>,
+}
+
+impl AppState {
+    /// Makes the store's changes up to `version` durable before the change is
+    /// acknowledged; without a state file, does nothing.
+    async fn persist(self: &Arc<Self>, version: u64) -> Result<(), KlarnaError> {
+        let Some(persister) = &self.persister else {
+            return Ok(());
+        };
+        if persister.covers(version) {
+            return Ok(());
+        }
+        let turn = Arc::clone(&persister.queue).lock_owned().await;
+        let state = Arc::clone(self);
+        let written = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            state.persist_blocking(version)
+        })
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|written| written);
+        written.map_err(|error| {
+            tracing::error!(%error, "cannot write the simulator's state file");
+            KlarnaError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_SERVER_ERROR",
+                "The simulator could not save the change to its state file",
+            )
+        })
+    }
+
+    /// [`persist`](Self::persist), blocking.
+    fn persist_blocking(&self, version: u64) -> std::io::Result<()> {
+        match &self.persister {
+            Some(persister) => {
+                persister.write_covering(version, || self.store.snapshot(self.clock.now()))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the whole state file now.
+    fn write_state_file(&self) -> std::io::Result<()> {
+        self.persist_blocking(u64::MAX)
+    }
 }
 
 fn basic(username: &str, password: &str) -> String {
@@ -271,32 +470,237 @@ fn router(state: Arc<AppState>) -> Router {
             "/simulator/v1/sessions/{session_id}/complete",
             post(complete),
         )
+        .route(
+            "/simulator/v1/faults",
+            get(control::list_faults)
+                .post(control::add_fault)
+                .delete(control::clear_faults),
+        )
+        .route(
+            "/simulator/v1/faults/{fault_id}",
+            delete(control::remove_fault),
+        )
+        .route(
+            "/simulator/v1/requests",
+            get(control::list_requests).delete(control::clear_requests),
+        )
         .fallback(|| async {
             KlarnaError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "No such endpoint")
         })
         .layer(middleware::from_fn_with_state(Arc::clone(&state), limit))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
+            inject_faults,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
             authenticate,
         ))
-        .layer(middleware::from_fn(correlate))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), frame))
         .with_state(state)
 }
 
-/// Gives every answer a correlation id: in the `Klarna-Correlation-Id` header, and in
-/// the body of every error.
-async fn correlate(request: Request, next: Next) -> Response {
-    let id = uuid::Uuid::new_v4().to_string();
+/// What the outer middleware learnt about a request, for the layers inside it.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestContext {
+    correlation_id: String,
+    operation: Option<Operation>,
+    session_id: Option<String>,
+    control: bool,
+    /// The id of the fault that fired, set by the fault layer (read also when the
+    /// request is abandoned half-way).
+    fired: Arc<OnceLock<u64>>,
+}
+
+/// Marks an answer on which a fault fired: how its connection ends.
+#[derive(Clone, Debug)]
+struct FiredFault {
+    close: Option<Close>,
+}
+
+/// Completes a request's log line: at the end of [`frame`], or, if the request's future
+/// is dropped first (the client went away), on drop.
+struct LogLine {
+    state: Arc<AppState>,
+    seq: Option<u64>,
+    started: Instant,
+    fired: Arc<OnceLock<u64>>,
+}
+
+impl LogLine {
+    fn finish(&mut self, status: Option<u16>, outcome: Outcome) {
+        if let Some(seq) = self.seq.take() {
+            self.state.requests.finish(
+                seq,
+                Ending {
+                    status,
+                    outcome,
+                    fault: self.fired.get().copied(),
+                    duration_ms: u64::try_from(self.started.elapsed().as_millis())
+                        .unwrap_or(u64::MAX),
+                },
+            );
+        }
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        self.finish(None, Outcome::ClientClosed);
+    }
+}
+
+/// The largest answer a fault cuts after the headers (the simulator's own answers are
+/// far smaller).
+const MAX_CUT_BODY: usize = 8 * MAX_BODY_BYTES;
+
+/// The frame around every request: gives every answer a correlation id (in the
+/// `Klarna-Correlation-Id` header, and in the body of every error), applies the
+/// connection faults, and writes the request log.
+async fn frame(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let received_at = state.clock.now();
+    let correlation_id = uuid::Uuid::new_v4().to_string();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let (operation, session_id) = match Operation::of(&method, &path) {
+        Some((operation, id)) => (Some(operation), id.map(str::to_owned)),
+        None => (None, None),
+    };
+    let control = path.starts_with("/simulator/");
+    let connection = request
+        .extensions()
+        .get::<ConnectInfo<ConnectionControl>>()
+        .map(|info| info.0.clone());
+    let fired = Arc::new(OnceLock::new());
+    let mut line = LogLine {
+        state: Arc::clone(&state),
+        seq: None,
+        started,
+        fired: Arc::clone(&fired),
+    };
+    if !control {
+        line.seq = state.requests.begin(Arrival {
+            received_at,
+            operation,
+            method: method.as_str(),
+            path: &path,
+            session_id: session_id.as_deref(),
+            correlation_id: &correlation_id,
+        });
+    }
+    request.extensions_mut().insert(RequestContext {
+        correlation_id: correlation_id.clone(),
+        operation,
+        session_id,
+        control,
+        fired,
+    });
     let mut response = next.run(request).await;
     if let Some(PendingError(error)) = response.extensions_mut().remove::<PendingError>() {
-        response = error.into_response_with(&id);
+        // Headers set on the way out (WWW-Authenticate, Retry-After) are kept.
+        let headers = std::mem::take(response.headers_mut());
+        response = error.into_response_with(&correlation_id);
+        response.headers_mut().extend(headers);
     }
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    if let Ok(value) = HeaderValue::from_str(&correlation_id) {
         response
             .headers_mut()
             .insert("klarna-correlation-id", value);
     }
+    let fired = response.extensions_mut().remove::<FiredFault>();
+    let mut outcome = Outcome::Answered;
+    match fired.and_then(|f| f.close) {
+        Some(Close::BeforeHeaders) => match &connection {
+            Some(connection) => {
+                connection.close();
+                outcome = Outcome::ClosedBeforeHeaders;
+            }
+            None => tracing::warn!("no connection to close: answering instead"),
+        },
+        Some(Close::AfterHeaders) => {
+            response = cut_after_headers(response).await;
+            outcome = Outcome::ClosedAfterHeaders;
+        }
+        None => {}
+    }
+    line.finish(
+        (outcome != Outcome::ClosedBeforeHeaders).then(|| response.status().as_u16()),
+        outcome,
+    );
     response
+}
+
+/// The answer's head (announcing the whole body's length) and the first half of its
+/// body, then a broken connection. An answer without a body (204) is sent whole, and the
+/// connection closed after it.
+async fn cut_after_headers(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_CUT_BODY)
+        .await
+        .unwrap_or_default();
+    if bytes.is_empty() {
+        parts
+            .headers
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return Response::from_parts(parts, Body::empty());
+    }
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let half = bytes.slice(..bytes.len() / 2);
+    Response::from_parts(parts, Body::new(CutBody::new(half)))
+}
+
+/// Fires the first matching fault, if any (after authentication, so that only
+/// authenticated requests use up a fault; control endpoints are never faulted).
+async fn inject_faults(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(context) = request.extensions().get::<RequestContext>() else {
+        return next.run(request).await;
+    };
+    let Some(operation) = context.operation else {
+        return next.run(request).await;
+    };
+    let Some(fired) = state.faults.take(operation, context.session_id.as_deref()) else {
+        return next.run(request).await;
+    };
+    let correlation_id = context.correlation_id.clone();
+    let _ = context.fired.set(fired.id);
+    let mut response = match fired.fault.answer_status() {
+        Some(status) => fault_answer(&fired.fault, status, &correlation_id),
+        None => next.run(request).await,
+    };
+    if let Some(delay) = fired.fault.delay_duration() {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(seconds) = fired.fault.retry_after_seconds() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response.extensions_mut().insert(FiredFault {
+        close: fired.fault.close_mode(),
+    });
+    response
+}
+
+/// A fault's error answer: its status and a Klarna error body.
+fn fault_answer(fault: &Fault, status: u16, correlation_id: &str) -> Response {
+    let (code, messages) = fault.error_parts(status);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        axum::Json(json!({
+            "error_code": code,
+            "error_messages": messages,
+            "correlation_id": correlation_id,
+        })),
+    )
+        .into_response()
 }
 
 async fn authenticate(
@@ -309,15 +713,33 @@ async fn authenticate(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     if presented != Some(state.authorization.as_str()) {
-        return KlarnaError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized")
-            .into_response();
+        let mut response =
+            KlarnaError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized")
+                .into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"Klarna simulator\""),
+        );
+        return response;
     }
     next.run(request).await
 }
 
+/// Klarna's rate limits, for Klarna's endpoints (the control endpoints are exempt).
 async fn limit(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let is_create = request.method() == axum::http::Method::POST
-        && request.uri().path() == "/payments/v1/sessions";
+    let (control, is_create) = request
+        .extensions()
+        .get::<RequestContext>()
+        .map(|c| {
+            (
+                c.control,
+                c.operation == Some(Operation::CreateCreditSession),
+            )
+        })
+        .unwrap_or((false, false));
+    if control {
+        return next.run(request).await;
+    }
     let bucket = if is_create {
         &state.create_bucket
     } else {
@@ -333,6 +755,36 @@ async fn limit(State(state): State<Arc<AppState>>, request: Request, next: Next)
         return error.into_response();
     }
     next.run(request).await
+}
+
+/// Klarna takes JSON only. Its answer to another `Content-Type` is not among the facts
+/// the project works from; the simulator answers `415 UNSUPPORTED_MEDIA_TYPE`, as a
+/// strict JSON API would. A body without a `Content-Type` is not JSON either. A request
+/// with no body and no `Content-Type` passes here: it lacks its body, which the JSON
+/// parser then answers with `400 BAD_REQUEST`.
+fn require_json(headers: &HeaderMap, body: &Body) -> Result<(), KlarnaError> {
+    if !headers.contains_key(header::CONTENT_TYPE)
+        && axum::body::HttpBody::size_hint(body).exact() == Some(0)
+    {
+        return Ok(());
+    }
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if json {
+        Ok(())
+    } else {
+        Err(KlarnaError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Content-Type must be application/json",
+        ))
+    }
 }
 
 async fn read_json(body: Body) -> Result<Value, KlarnaError> {
@@ -423,10 +875,24 @@ fn categories_json(country: &str) -> Value {
     )
 }
 
-async fn create(State(state): State<Arc<AppState>>, body: Body) -> Result<Response, KlarnaError> {
-    let value = read_json(body).await?;
+/// Drops the fields schema `schema` does not declare (see `prune.rs` for why).
+fn drop_undeclared(schema: &str, value: &mut Value) {
+    let document = klarna_payments::spec::document();
+    if let Some(schema) = document.schema(schema) {
+        prune::drop_undeclared(document, schema, value);
+    }
+}
+
+async fn create(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, KlarnaError> {
+    require_json(&headers, &body)?;
+    let mut value = read_json(body).await?;
     check_schema("session_create", &value)?;
     let typed = check_order_rules(&value)?;
+    drop_undeclared("session_create", &mut value);
     let session_id = uuid::Uuid::new_v4().to_string();
     let categories = categories_json(typed.purchase_country.as_str());
     let now = state.clock.now();
@@ -457,7 +923,7 @@ async fn create(State(state): State<Arc<AppState>>, body: Body) -> Result<Respon
         answer["client_token"] = json!(token);
         Some(token)
     };
-    state.store.insert(
+    let version = state.store.insert(
         session_id,
         StoredSession {
             data: value,
@@ -468,6 +934,7 @@ async fn create(State(state): State<Arc<AppState>>, body: Body) -> Result<Respon
         },
         now,
     );
+    state.persist(version).await?;
     Ok(axum::Json(answer).into_response())
 }
 
@@ -515,10 +982,12 @@ async fn read(
 async fn update(
     State(state): State<Arc<AppState>>,
     path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, KlarnaError> {
     let id = session_id(path)?;
-    let changes = read_json(body).await?;
+    require_json(&headers, &body)?;
+    let mut changes = read_json(body).await?;
     let now = state.clock.now();
     let Lookup::Found(session) = state.store.get(&id, now) else {
         return Err(KlarnaError::not_found());
@@ -531,6 +1000,7 @@ async fn update(
         ));
     }
     check_schema("session_update", &changes)?;
+    drop_undeclared("session_update", &mut changes);
     let mut merged = session.data;
     for field in ["purchase_country", "purchase_currency"] {
         let (sent, stored) = (
@@ -545,15 +1015,16 @@ async fn update(
             return Err(error);
         }
     }
-    if let (Some(target), Some(source)) = (merged.as_object_mut(), changes.as_object()) {
+    if let (Some(target), Value::Object(source)) = (merged.as_object_mut(), changes) {
         for (key, value) in source {
-            target.insert(key.clone(), value.clone());
+            target.insert(key, value);
         }
     }
     check_order_rules(&merged)?;
-    if !state.store.update(&id, now, |s| s.data = merged) {
+    let Some(version) = state.store.update(&id, now, |s| s.data = merged) else {
         return Err(KlarnaError::not_found());
-    }
+    };
+    state.persist(version).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -568,13 +1039,16 @@ async fn cancel(
         .store
         .remove_if(&id, state.clock.now(), |s| !s.completed)
     {
-        Removal::Removed => Ok(StatusCode::NO_CONTENT.into_response()),
-        Removal::Refused => Err(KlarnaError::new(
+        (Removal::Removed, version) => {
+            state.persist(version).await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        (Removal::Refused, _) => Err(KlarnaError::new(
             StatusCode::NOT_FOUND,
             "SESSION_COMPLETED",
             "Session is completed",
         )),
-        Removal::Missing => Err(KlarnaError::not_found()),
+        (Removal::Missing, _) => Err(KlarnaError::not_found()),
     }
 }
 
@@ -583,12 +1057,12 @@ async fn complete(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, KlarnaError> {
     let id = session_id(path)?;
-    if state
+    let Some(version) = state
         .store
         .update(&id, state.clock.now(), |s| s.completed = true)
-    {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(KlarnaError::not_found())
-    }
+    else {
+        return Err(KlarnaError::not_found());
+    };
+    state.persist(version).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

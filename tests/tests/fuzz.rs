@@ -217,7 +217,7 @@ proptest! {
     ) {
         let f = fixtures();
         let url = format!("{}{path}", f.simulator.base_url());
-        let request = if get { f.raw.get(url) } else { f.raw.post(url).body(body) };
+        let request = if get { f.raw.get(url) } else { f.raw.post(url).header("content-type", "application/json").body(body) };
         let response = runtime()
             .block_on(request.basic_auth(f.simulator.username(), Some(f.simulator.password())).send())
             .unwrap();

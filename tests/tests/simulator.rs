@@ -418,3 +418,221 @@ async fn odd_inputs_never_get_a_5xx() {
         }
     }
 }
+
+/// Sends `body` with `method` to `path` with the given `Content-Type` (none if `None`)
+/// and optional credentials; status, correlation id header, `WWW-Authenticate`, JSON.
+async fn send(
+    simulator: &SimulatorHandle,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    credentials: Option<(&str, &str)>,
+    body: Vec<u8>,
+) -> (u16, Option<String>, Option<String>, Value) {
+    let client = klarna_payments::http_client_builder().build().unwrap();
+    let mut request = client
+        .request(
+            method.parse().unwrap(),
+            format!("{}{path}", simulator.base_url()),
+        )
+        .body(body);
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    if let Some((user, password)) = credentials {
+        request = request.basic_auth(user, Some(password));
+    }
+    let response = request.send().await.unwrap();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let (correlation, authenticate) = (header("klarna-correlation-id"), header("www-authenticate"));
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, correlation, authenticate, body)
+}
+
+fn valid_create_json() -> Value {
+    serde_json::to_value(create_body(vec![line("Shoe", 10_000, 1)])).unwrap()
+}
+
+#[tokio::test]
+async fn creates_and_updates_that_are_not_json_get_415() {
+    let simulator = Simulator::start().await.unwrap();
+    let credentials = Some((simulator.username(), simulator.password()));
+    let body = valid_create_json().to_string().into_bytes();
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("application/jsonp"),
+        Some("text/json"),
+        None,
+    ] {
+        let (status, correlation, _, answer) = send(
+            &simulator,
+            "POST",
+            "/payments/v1/sessions",
+            content_type,
+            credentials,
+            body.clone(),
+        )
+        .await;
+        assert_eq!(status, 415, "{content_type:?}");
+        assert_eq!(answer["error_code"], "UNSUPPORTED_MEDIA_TYPE");
+        assert_eq!(
+            answer["error_messages"],
+            json!(["Content-Type must be application/json"])
+        );
+        assert_eq!(answer["correlation_id"].as_str(), correlation.as_deref());
+    }
+    assert_eq!(simulator.session_count(), 0, "nothing was created");
+    // No body and no Content-Type: the body is missing, a malformed request.
+    let (status, _, _, answer) = send(
+        &simulator,
+        "POST",
+        "/payments/v1/sessions",
+        None,
+        credentials,
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error_code"].as_str()),
+        (400, Some("BAD_REQUEST"))
+    );
+
+    // JSON with parameters, in any letter case, or a +json type is JSON.
+    let mut ids = Vec::new();
+    for content_type in [
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/merge-patch+json",
+    ] {
+        let (status, _, _, answer) = send(
+            &simulator,
+            "POST",
+            "/payments/v1/sessions",
+            Some(content_type),
+            credentials,
+            body.clone(),
+        )
+        .await;
+        assert_eq!(status, 200, "{content_type}: {answer}");
+        ids.push(answer["session_id"].as_str().unwrap().to_string());
+    }
+    let update = json!({"merchant_reference2": "changed"})
+        .to_string()
+        .into_bytes();
+    let path = format!("/payments/v1/sessions/{}", ids[0]);
+    let (status, _, _, answer) = send(
+        &simulator,
+        "POST",
+        &path,
+        Some("text/plain"),
+        credentials,
+        update.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error_code"].as_str()),
+        (415, Some("UNSUPPORTED_MEDIA_TYPE"))
+    );
+    let (status, _, _, read) = send(&simulator, "GET", &path, None, credentials, Vec::new()).await;
+    assert_eq!((status, &read["merchant_reference2"]), (200, &Value::Null));
+    let (status, _, _, _) = send(
+        &simulator,
+        "POST",
+        &path,
+        Some("application/json"),
+        credentials,
+        update,
+    )
+    .await;
+    assert_eq!(status, 204);
+    // Reads and cancels carry no body: no Content-Type needed.
+    let (status, _, _, _) = send(&simulator, "DELETE", &path, None, credentials, Vec::new()).await;
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
+async fn unknown_request_fields_are_accepted_but_never_stored_or_read_back() {
+    let simulator = Simulator::start().await.unwrap();
+    let credentials = Some((simulator.username(), simulator.password()));
+    let mut body = valid_create_json();
+    body["future_top_level"] = json!({"anything": [1, 2]});
+    body["order_lines"][0]["future_line_field"] = json!("x");
+    body["billing_address"] = json!({"city": "Stockholm", "future_address_field": 1});
+    let (status, _, _, created) = send(
+        &simulator,
+        "POST",
+        "/payments/v1/sessions",
+        Some("application/json"),
+        credentials,
+        body.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "unknown fields are not refused: {created}");
+    let path = format!(
+        "/payments/v1/sessions/{}",
+        created["session_id"].as_str().unwrap()
+    );
+    let update = json!({
+        "merchant_reference2": "kept",
+        "future_update_field": true,
+        "shipping_address": {"city": "Malmö", "future_nested": "dropped"},
+    });
+    let (status, _, _, _) = send(
+        &simulator,
+        "POST",
+        &path,
+        Some("application/json"),
+        credentials,
+        update.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, _, _, read) = send(&simulator, "GET", &path, None, credentials, Vec::new()).await;
+    let text = read.to_string();
+    assert!(
+        !text.contains("future_"),
+        "an unknown field came back: {text}"
+    );
+    assert_eq!(read["billing_address"], json!({"city": "Stockholm"}));
+    assert_eq!(read["shipping_address"], json!({"city": "Malmö"}));
+    assert_eq!(read["order_lines"][0]["name"], "Shoe");
+    assert_eq!(read["merchant_reference2"], "kept");
+}
+
+#[tokio::test]
+async fn a_401_says_how_to_authenticate_on_every_operation() {
+    let simulator = Simulator::start().await.unwrap();
+    for (method, path) in [
+        ("POST", "/payments/v1/sessions"),
+        ("GET", "/payments/v1/sessions/abc"),
+        ("POST", "/payments/v1/sessions/abc"),
+        ("DELETE", "/payments/v1/sessions/abc"),
+    ] {
+        for credentials in [None, Some(("simulator", "wrong"))] {
+            let (status, correlation, authenticate, answer) = send(
+                &simulator,
+                method,
+                path,
+                Some("application/json"),
+                credentials,
+                b"{}".to_vec(),
+            )
+            .await;
+            assert_eq!(status, 401, "{method} {path}");
+            assert_eq!(
+                authenticate.as_deref(),
+                Some("Basic realm=\"Klarna simulator\""),
+                "{method} {path}"
+            );
+            assert_eq!(answer["error_code"], "UNAUTHORIZED");
+            assert_eq!(answer["correlation_id"].as_str(), correlation.as_deref());
+        }
+    }
+}
