@@ -411,8 +411,9 @@ fn check_sensitive_fields(pointer: &str, node: &Value, findings: &mut Vec<Findin
 
 /// What other teams' generators need of a response schema to decode every answer Klarna
 /// may send: Go's client refuses unknown fields in (and under) an object with `required`
-/// properties unless it allows additional properties, and openapi-python-client fails
-/// on a `null` where a property refers to an object schema that is not `nullable`.
+/// properties unless it allows additional properties; and a property that refers to an
+/// object schema is `nullable`, so that a `null` Klarna sends is valid for clients that
+/// follow the spec.
 fn check_generator_leniency(
     spec: &Value,
     pointer: &str,
@@ -448,8 +449,8 @@ fn check_generator_leniency(
             findings.push(finding(
                 "generator-leniency",
                 push(&push(pointer, "properties"), name),
-                format!("`{name}` refers to an object schema without `nullable`: openapi-python-client fails on a `null` here"),
-                "write it as `nullable: true` with `allOf: [{$ref: ...}]` (a `$ref` cannot carry `nullable` in OpenAPI 3.0)",
+                format!("`{name}` refers to an object schema that is not `nullable`: a client that follows the spec refuses a `null` here"),
+                "write it as `type: object`, `nullable: true` and `allOf: [{$ref: ...}]` (a `$ref` cannot carry `nullable` in OpenAPI 3.0, and `nullable` takes effect only beside `type`)",
             ));
         }
     }
