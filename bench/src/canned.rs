@@ -8,17 +8,21 @@ use tokio::net::{TcpListener, TcpStream};
 
 pub const CREATED: &str = r#"{"session_id":"0b1d9815-165e-42e2-8867-35bc03789e00","client_token":"eyJhbGciOiJIUzI1NiJ9.eyJzZXNzaW9uX2lkIjoiMGIxZCJ9.c2lnbmF0dXJl","payment_method_categories":[{"identifier":"pay_now","name":"Pay now.","asset_urls":{"descriptive":"https://x.klarnacdn.net/d.svg","standard":"https://x.klarnacdn.net/s.svg"}},{"identifier":"pay_later","name":"Pay later.","asset_urls":{"descriptive":"https://x.klarnacdn.net/d.svg","standard":"https://x.klarnacdn.net/s.svg"}}]}"#;
 
-/// Starts the server on 127.0.0.1 with a free port; `read_body` is the JSON a read returns.
-pub fn start(read_body: String) -> SocketAddr {
+/// Starts the server on 127.0.0.1 with a free port; `read_body` is the JSON a read
+/// returns. Also returns the CPU clock of the server's thread, whose allocations are
+/// not counted (see `counting`).
+pub fn start(read_body: String) -> (SocketAddr, libc::clockid_t) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        crate::counting::exclude_this_thread();
+        let clock = crate::counting::this_thread_clock();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         runtime.block_on(async move {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
+            tx.send((listener.local_addr().unwrap(), clock)).unwrap();
             let created = answer("200 OK", CREATED);
             let read = answer("200 OK", &read_body);
             let updated =

@@ -11,6 +11,9 @@ use crate::plain;
 pub const USER: &str = "bench";
 pub const PASSWORD: &str = "bench-secret";
 
+/// How many contenders there are.
+pub const COUNT: usize = 4;
+
 /// Request bodies, typed for each contender from the same JSON.
 pub struct Bodies {
     ours_create: klarna_payments::types::SessionCreate,
@@ -42,6 +45,9 @@ impl Bodies {
 pub struct Baseline {
     http: reqwest::Client,
     base: String,
+    /// Whether it is handed an owned body per call like the typed clients (the
+    /// default), or borrows the prebuilt one (`KLARNA_BENCH_BASELINE_BORROWS=1`).
+    owned_bodies: bool,
 }
 
 #[derive(Clone)]
@@ -64,6 +70,13 @@ impl Contender {
 
     /// Every contender, sharing one reqwest configuration.
     pub fn all(base: &str) -> Vec<Contender> {
+        (0..COUNT)
+            .map(|index| Contender::new(index, base))
+            .collect()
+    }
+
+    /// Contender `index` of [`all`](Self::all), alone (nothing else built).
+    pub fn new(index: usize, base: &str) -> Contender {
         // The same reqwest settings for everyone, including klarna-payments' default
         // timeouts (it applies its attempt timeout to every request).
         let http_builder = || {
@@ -81,14 +94,15 @@ impl Contender {
                 .build()
                 .unwrap()
         };
-        vec![
-            Contender::Baseline(std::sync::Arc::new(Baseline {
+        match index {
+            0 => Contender::Baseline(std::sync::Arc::new(Baseline {
                 http: http(),
                 base: base.to_string(),
+                owned_bodies: std::env::var_os("KLARNA_BENCH_BASELINE_BORROWS").is_none(),
             })),
-            Contender::Ours(ours(klarna_payments::validation::Checks::default())),
-            Contender::OursUnchecked(ours(klarna_payments::validation::Checks::NONE)),
-            Contender::Generator(Configuration {
+            1 => Contender::Ours(ours(klarna_payments::validation::Checks::default())),
+            2 => Contender::OursUnchecked(ours(klarna_payments::validation::Checks::NONE)),
+            _ => Contender::Generator(Configuration {
                 base_path: base.to_string(),
                 user_agent: Some("bench".into()),
                 client: http(),
@@ -97,7 +111,7 @@ impl Contender {
                 bearer_access_token: None,
                 api_key: None,
             }),
-        ]
+        }
     }
 
     /// create → read → update; the latency of each.
@@ -115,14 +129,18 @@ impl Contender {
         times
     }
 
+    /// Every contender gets an owned body for each create and update, as an application
+    /// that builds its body per call hands it over (the typed clients take ownership;
+    /// the prebuilt bodies are cloned to stand for that building).
     async fn create(&self, bodies: &Bodies) -> String {
         match self {
             Contender::Baseline(b) => {
+                let owned = b.owned_bodies.then(|| bodies.plain_create.clone());
                 let response = b
                     .http
                     .post(format!("{}/payments/v1/sessions", b.base))
                     .basic_auth(USER, Some(PASSWORD))
-                    .json(&bodies.plain_create)
+                    .json(owned.as_ref().unwrap_or(&bodies.plain_create))
                     .send()
                     .await
                     .unwrap()
@@ -176,10 +194,11 @@ impl Contender {
     async fn update(&self, id: &str, bodies: &Bodies) {
         match self {
             Contender::Baseline(b) => {
+                let owned = b.owned_bodies.then(|| bodies.plain_update.clone());
                 b.http
                     .post(format!("{}/payments/v1/sessions/{id}", b.base))
                     .basic_auth(USER, Some(PASSWORD))
-                    .json(&bodies.plain_update)
+                    .json(owned.as_ref().unwrap_or(&bodies.plain_update))
                     .send()
                     .await
                     .unwrap()

@@ -1,16 +1,23 @@
 //! The runner behind `cargo xtask bench`; each mode prints one JSON object.
 //!
 //! - `client ITERATIONS ROUNDS`: create/read/update loops against a canned loopback
-//!   server at concurrency 1 and 64, every contender in every round, order rotated.
+//!   server at concurrency 1 and 64, every contender in every round, order rotated;
+//!   throughput, latency, allocations and CPU time per request, and each contender's
+//!   throughput relative to the baseline and to the openapi-generator client as the
+//!   median (and quartiles) of the ratios of batches run in the same round.
 //! - `codec ITERATIONS`: encode a create body and decode a read answer, 3 and 1000
-//!   lines, generated types against plain serde structs, alternating.
-//! - `one INDEX CONCURRENCY ITERATIONS`: one contender alone, for profiling.
+//!   lines, generated types against plain serde structs, alternating; and the
+//!   pre-send checks of the create body (schema alone, and schema and arithmetic).
+//! - `one INDEX CONCURRENCY ITERATIONS`: one contender alone in its process, for
+//!   profiling and for its peak resident memory.
+//! - `validate LINES ITERATIONS`: the default pre-send checks alone, for profiling.
 //! - `servers REQUESTS ROUNDS NAME=URL...`: create-session load at 64 connections
 //!   against each server, alternating.
 
 mod bodies;
 mod canned;
 mod contenders;
+mod counting;
 mod plain;
 mod stats;
 
@@ -18,7 +25,10 @@ use std::time::{Duration, Instant};
 
 use contenders::{Bodies, Contender};
 use serde_json::{Value, json};
-use stats::Samples;
+use stats::{Costs, Samples, Spread};
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -28,6 +38,8 @@ async fn main() {
     let output = match args.first().map(String::as_str) {
         Some("client") => client(number(1, 2000), number(2, 5)).await,
         Some("codec") => codec(number(1, 2000)),
+        Some("validate") => validate_only(number(1, 3), number(2, 100_000)),
+
         Some("one") => one(number(1, 1), number(2, 64), number(3, 2000)).await,
         Some("servers") => servers(number(1, 4000), number(2, 3), &args[3.min(args.len())..]).await,
         _ => {
@@ -43,7 +55,10 @@ async fn run_batch(
     bodies: &std::sync::Arc<Bodies>,
     concurrency: usize,
     iterations: usize,
-) -> (Vec<Duration>, Duration) {
+    server_clock: libc::clockid_t,
+) -> (Vec<Duration>, Duration, Costs) {
+    let (allocations, bytes) = counting::allocations();
+    let cpu = counting::client_cpu_us(server_clock);
     let started = Instant::now();
     let per_task = iterations / concurrency;
     let tasks: Vec<_> = (0..concurrency)
@@ -59,15 +74,22 @@ async fn run_batch(
             })
         })
         .collect();
-    let mut latencies = Vec::new();
+    let mut latencies = Vec::with_capacity(per_task * concurrency * 3);
     for task in tasks {
         latencies.extend(task.await.unwrap());
     }
-    (latencies, started.elapsed())
+    let wall = started.elapsed();
+    let (allocations_after, bytes_after) = counting::allocations();
+    let costs = Costs {
+        allocations: allocations_after - allocations,
+        bytes: bytes_after - bytes,
+        cpu_us: counting::client_cpu_us(server_clock) - cpu,
+    };
+    (latencies, wall, costs)
 }
 
 async fn client(iterations: usize, rounds: usize) -> Value {
-    let address = canned::start(bodies::read(3).to_string());
+    let (address, server_clock) = canned::start(bodies::read(3).to_string());
     let base = format!("http://{address}");
     let contenders = Contender::all(&base);
     let bodies = std::sync::Arc::new(Bodies::new(&bodies::create(3), &bodies::update(3)));
@@ -75,33 +97,91 @@ async fn client(iterations: usize, rounds: usize) -> Value {
     for concurrency in [1usize, 64] {
         // Warm up connections and caches.
         for contender in &contenders {
-            run_batch(contender, &bodies, concurrency, concurrency * 20).await;
+            run_batch(
+                contender,
+                &bodies,
+                concurrency,
+                concurrency * 20,
+                server_clock,
+            )
+            .await;
         }
         let mut samples: Vec<Samples> = contenders.iter().map(|_| Samples::default()).collect();
         for round in 0..rounds {
             for k in 0..contenders.len() {
                 let index = (k + round) % contenders.len();
-                let (latencies, wall) =
-                    run_batch(&contenders[index], &bodies, concurrency, iterations).await;
+                let (latencies, wall, costs) = run_batch(
+                    &contenders[index],
+                    &bodies,
+                    concurrency,
+                    iterations,
+                    server_clock,
+                )
+                .await;
                 samples[index].add(latencies, wall);
+                samples[index].add_costs(costs);
             }
         }
+        // Ratios of batches run in the same round, against the baseline (index 0) and
+        // the openapi-generator client (the last): their median is what the targets use.
+        let baseline = samples[0].rounds.clone();
+        let generator = samples[contenders.len() - 1].rounds.clone();
         for (contender, samples) in contenders.iter().zip(samples) {
-            results.push(json!({"contender": contender.name(), "concurrency": concurrency, "summary": samples.summary()}));
+            results.push(json!({
+                "contender": contender.name(),
+                "concurrency": concurrency,
+                "vs_baseline": Spread::of_paired(&samples.rounds, &baseline),
+                "vs_generator": Spread::of_paired(&samples.rounds, &generator),
+                "summary": samples.summary(),
+            }));
         }
     }
     json!({"client": results, "iterations_per_round": iterations, "rounds": rounds})
 }
 
-/// One contender alone (index into `Contender::all`), for profiling.
+/// One contender alone in this process (index into `Contender::all`), after a warm-up
+/// round: for profiling, and for its peak resident memory.
 async fn one(index: usize, concurrency: usize, iterations: usize) -> Value {
-    let address = canned::start(bodies::read(3).to_string());
-    let contender = Contender::all(&format!("http://{address}")).swap_remove(index);
+    let (address, server_clock) = canned::start(bodies::read(3).to_string());
+    let contender = Contender::new(index, &format!("http://{address}"));
     let bodies = std::sync::Arc::new(Bodies::new(&bodies::create(3), &bodies::update(3)));
+    run_batch(
+        &contender,
+        &bodies,
+        concurrency,
+        concurrency * 20,
+        server_clock,
+    )
+    .await;
     let mut samples = Samples::default();
-    let (latencies, wall) = run_batch(&contender, &bodies, concurrency, iterations).await;
+    let (latencies, wall, costs) =
+        run_batch(&contender, &bodies, concurrency, iterations, server_clock).await;
     samples.add(latencies, wall);
-    json!({"contender": contender.name(), "summary": samples.summary()})
+    samples.add_costs(costs);
+    json!({
+        "contender": contender.name(),
+        "concurrency": concurrency,
+        "summary": samples.summary(),
+        "peak_rss_kib": counting::peak_rss_kib(),
+    })
+}
+
+/// The default pre-send checks alone on a create body of LINES lines, for profiling.
+fn validate_only(lines: usize, iterations: usize) -> Value {
+    let body: klarna_payments::types::SessionCreate =
+        serde_json::from_value(bodies::create(lines)).unwrap();
+    let checks = klarna_payments::validation::Checks::default();
+    // The spec is loaded and compiled on first use: not part of a call's cost.
+    assert!(klarna_payments::validation::validate(&body, checks).is_empty());
+    let (allocations, _) = counting::allocations();
+    let ns = time_per_op(iterations, || {
+        drop(std::hint::black_box(klarna_payments::validation::validate(
+            std::hint::black_box(&body),
+            checks,
+        )))
+    });
+    let allocations = (counting::allocations().0 - allocations) as f64 / iterations as f64;
+    json!({"lines": lines, "iterations": iterations, "validate_ns": ns, "allocations": allocations})
 }
 
 fn time_per_op(iterations: usize, mut op: impl FnMut()) -> f64 {
@@ -127,6 +207,14 @@ fn codec(iterations: usize) -> Value {
         let ours: generated::SessionCreate = serde_json::from_value(create_json.clone()).unwrap();
         let theirs: plain::SessionCreate = serde_json::from_value(create_json).unwrap();
         let (mut enc_gen, mut enc_plain, mut dec_gen, mut dec_plain) = (0.0, 0.0, 0.0, 0.0);
+        let (mut check_schema, mut check_all) = (0.0, 0.0);
+        let mut check_allocations = 0;
+        let checks = klarna_payments::validation::Checks::default();
+        let schema_only = klarna_payments::validation::Checks {
+            schema: true,
+            arithmetic: false,
+        };
+        assert!(klarna_payments::validation::validate(&ours, checks).is_empty());
         const ROUNDS: usize = 5;
         for _ in 0..ROUNDS {
             enc_gen += time_per_op(n, || {
@@ -135,6 +223,20 @@ fn codec(iterations: usize) -> Value {
             enc_plain += time_per_op(n, || {
                 drop(std::hint::black_box(serde_json::to_vec(&theirs).unwrap()))
             });
+            check_schema += time_per_op(n, || {
+                drop(std::hint::black_box(klarna_payments::validation::validate(
+                    std::hint::black_box(&ours),
+                    schema_only,
+                )))
+            });
+            let before = counting::allocations().0;
+            check_all += time_per_op(n, || {
+                drop(std::hint::black_box(klarna_payments::validation::validate(
+                    std::hint::black_box(&ours),
+                    checks,
+                )))
+            });
+            check_allocations += counting::allocations().0 - before;
             dec_gen += time_per_op(n, || {
                 drop(std::hint::black_box(
                     serde_json::from_str::<generated::SessionRead>(&read_text).unwrap(),
@@ -151,15 +253,15 @@ fn codec(iterations: usize) -> Value {
             "lines": lines, "iterations": n * ROUNDS,
             "encode_generated_ns": enc_gen / r, "encode_plain_ns": enc_plain / r,
             "decode_generated_ns": dec_gen / r, "decode_plain_ns": dec_plain / r,
+            "check_schema_ns": check_schema / r, "check_all_ns": check_all / r,
+            "check_allocations": check_allocations as f64 / (n * ROUNDS) as f64,
         }));
     }
     json!({"codec": results})
 }
 
 async fn servers(requests: usize, rounds: usize, targets: &[String]) -> Value {
-    let http = klarna_payments::http_client_builder()
-        .build()
-        .unwrap();
+    let http = klarna_payments::http_client_builder().build().unwrap();
     let body = bodies::create(3).to_string();
     let targets: Vec<(String, String)> = targets
         .iter()

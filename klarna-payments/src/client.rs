@@ -1,15 +1,29 @@
 //! The client: three calls, each checked before sending and mapped to one error type.
+//!
+//! The calls build their requests themselves rather than through the generated
+//! builders: the base URL is parsed once (a URL parse, host and all, costs more than
+//! the rest of building a request), the body is serialized once per attempt, and the
+//! answer is decoded from the bytes the transport read, without being copied into a
+//! response again. Headers, timeout, retries, size limit and span are those of the
+//! generated client's hooks (`transport.rs`), and every outcome maps to the same
+//! [`Error`] as the generated code's would.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use tracing::Instrument;
+use url::Url;
 
 use crate::config::ClientBuilder;
 use crate::error::{
     ApiError, ConfigError, DecodeError, Error, ErrorCode, InvalidRequest, TransportError,
     redact_quoted, snippet,
 };
-use crate::transport::{CallRecord, correlation_id, recorded};
+use crate::transport::{Answer, Built, Bytes, CallRecord, call_span, correlation_id, send};
 use crate::types::{ErrorResponse, MerchantSession, SessionCreate, SessionRead, SessionUpdate};
 use crate::validation::{Checks, SessionRequest, Violation, ViolationKind, validate};
 
@@ -23,6 +37,94 @@ const SNIPPET_CHARS: usize = 512;
 pub struct Client {
     api: crate::generated::Client,
     checks: Checks,
+    /// `{base}/payments/v1/sessions`, parsed once (reqwest's own parse, with its
+    /// checks); `None` when it does not parse, and every call then fails as the
+    /// generated code's would.
+    sessions: Option<Arc<Url>>,
+}
+
+/// One operation of the Sessions API, as the generated code sends it.
+struct Operation {
+    /// The spec's `operationId` (spans, the replay rule).
+    id: &'static str,
+    method: Method,
+    /// The one success status the spec documents for it (`tests/operations.rs` checks
+    /// these against the spec).
+    success: StatusCode,
+    /// The size of the last body sent, a capacity hint for the next one.
+    body_hint: Option<&'static AtomicUsize>,
+}
+
+static CREATE_BODY_HINT: AtomicUsize = AtomicUsize::new(0);
+static UPDATE_BODY_HINT: AtomicUsize = AtomicUsize::new(0);
+
+const CREATE: Operation = Operation {
+    id: "create_credit_session",
+    method: Method::POST,
+    success: StatusCode::OK,
+    body_hint: Some(&CREATE_BODY_HINT),
+};
+const READ: Operation = Operation {
+    id: "read_credit_session",
+    method: Method::GET,
+    success: StatusCode::OK,
+    body_hint: None,
+};
+const UPDATE: Operation = Operation {
+    id: "update_credit_session",
+    method: Method::POST,
+    success: StatusCode::NO_CONTENT,
+    body_hint: Some(&UPDATE_BODY_HINT),
+};
+const CANCEL: Operation = Operation {
+    id: "cancel_credit_session",
+    method: Method::DELETE,
+    success: StatusCode::NO_CONTENT,
+    body_hint: None,
+};
+
+/// How each attempt's URL is made (it is made again for a retry rather than kept).
+enum Target<'a> {
+    /// The sessions URL itself.
+    Sessions(&'a Url),
+    /// The sessions URL with this path (one more, encoded, segment).
+    Session(&'a Url, String),
+    /// A URL parsed in full (when the shortcut above would not give exactly it).
+    Parsed(Url),
+}
+
+impl Target<'_> {
+    fn url(&self) -> Url {
+        match self {
+            Target::Sessions(sessions) => (*sessions).clone(),
+            Target::Session(sessions, path) => {
+                let mut url = (*sessions).clone();
+                url.set_path(path);
+                url
+            }
+            Target::Parsed(url) => url.clone(),
+        }
+    }
+}
+
+/// A call ready to send: how to make its URL, the first attempt's URL, and its body.
+struct Prepared<'a> {
+    target: Target<'a>,
+    url: Url,
+    json: Option<Bytes>,
+}
+
+/// The JSON of `body`, into a buffer sized by the previous body of the same operation.
+fn to_json<B: Serialize>(body: &B, hint: Option<&AtomicUsize>) -> serde_json::Result<Vec<u8>> {
+    let capacity = hint.map_or(0, |h| h.load(Ordering::Relaxed));
+    let mut json = Vec::with_capacity(capacity.clamp(128, 64 * 1024));
+    serde_json::to_writer(&mut json, body)?;
+    if let Some(hint) = hint
+        && (json.len() > capacity || json.len() < capacity / 2)
+    {
+        hint.store(json.len() + json.len() / 8, Ordering::Relaxed);
+    }
+    Ok(json)
 }
 
 impl fmt::Debug for Client {
@@ -133,7 +235,19 @@ impl Client {
     }
 
     pub(crate) fn from_parts(api: crate::generated::Client, checks: Checks) -> Self {
-        Self { api, checks }
+        use progenitor_client::ClientInfo;
+        // The URL the generated code would build, parsed by reqwest as it would be.
+        let sessions = api
+            .client()
+            .post(format!("{}/payments/v1/sessions", api.baseurl()))
+            .build()
+            .ok()
+            .map(|request| Arc::new(request.url().clone()));
+        Self {
+            api,
+            checks,
+            sessions,
+        }
     }
 
     /// The base URL requests go to.
@@ -155,17 +269,19 @@ impl Client {
         B: TryInto<SessionCreate>,
         B::Error: fmt::Display + 'static,
     {
-        let body = self.checked(body)?;
-        let (result, record) = recorded(self.api.create_credit_session().body(body).send()).await;
-        self.finish(result, record).await
+        // The body is checked and serialized here, and not kept while the call waits.
+        let prepared = {
+            let body: SessionCreate = self.checked(body)?;
+            self.prepare(&CREATE, None, Some(&body))
+        };
+        self.call(&CREATE, prepared, decode_json).await
     }
 
     /// Reads a session (`readCreditSession`).
     pub async fn read_session(&self, session_id: &str) -> Result<Response<SessionRead>, Error> {
         check_session_id(session_id)?;
-        let (result, record) =
-            recorded(self.api.read_credit_session().session_id(session_id).send()).await;
-        self.finish(result, record).await
+        let prepared = self.prepare(&READ, Some(session_id), None::<&()>);
+        self.call(&READ, prepared, decode_json).await
     }
 
     /// Replaces fields of a session (`updateCreditSession`). Accepts a
@@ -176,16 +292,11 @@ impl Client {
         B::Error: fmt::Display + 'static,
     {
         check_session_id(session_id)?;
-        let body = self.checked(body)?;
-        let (result, record) = recorded(
-            self.api
-                .update_credit_session()
-                .session_id(session_id)
-                .body(body)
-                .send(),
-        )
-        .await;
-        self.finish(result, record).await
+        let prepared = {
+            let body: SessionUpdate = self.checked(body)?;
+            self.prepare(&UPDATE, Some(session_id), Some(&body))
+        };
+        self.call(&UPDATE, prepared, decode_nothing).await
     }
 
     /// Cancels an open session (`cancelCreditSession`), for example when the shopper
@@ -197,14 +308,152 @@ impl Client {
     /// cancelled the session.
     pub async fn cancel_session(&self, session_id: &str) -> Result<Response<()>, Error> {
         check_session_id(session_id)?;
-        let (result, record) = recorded(
-            self.api
-                .cancel_credit_session()
-                .session_id(session_id)
-                .send(),
+        let prepared = self.prepare(&CANCEL, Some(session_id), None::<&()>);
+        self.call(&CANCEL, prepared, decode_nothing).await
+    }
+
+    /// What the generated builder's `send` does before sending: the URL, then the JSON
+    /// body; its failures are reqwest's builder errors, as there.
+    fn prepare<B: Serialize>(
+        &self,
+        operation: &Operation,
+        session_id: Option<&str>,
+        body: Option<&B>,
+    ) -> Result<Prepared<'_>, reqwest::Error> {
+        let (target, url) = self.target(operation, session_id)?;
+        let json = match body {
+            Some(body) => Some(Bytes::from(match to_json(body, operation.body_hint) {
+                Ok(json) => json,
+                Err(_) => self.json_via_reqwest(operation, url.as_str(), body)?,
+            })),
+            None => None,
+        };
+        Ok(Prepared { target, url, json })
+    }
+
+    /// Sends a prepared `operation` as the generated builder's `send` would (same URL,
+    /// headers, JSON body, the hooks' timeout and transport), decodes the answer as it
+    /// would, and maps the outcome to [`Error`].
+    async fn call<T>(
+        &self,
+        operation: &'static Operation,
+        prepared: Result<Prepared<'_>, reqwest::Error>,
+        decode: fn(&[u8]) -> serde_json::Result<T>,
+    ) -> Result<Response<T>, Error> {
+        let Prepared { target, url, json } = match prepared {
+            Ok(prepared) => prepared,
+            // Where the generated code fails before sending (`build()?`).
+            Err(error) => return Err(self.fail(Failure::Transport(error), CallRecord::default())),
+        };
+        let settings = progenitor_client::ClientInfo::inner(&self.api).settings();
+        let mut first_url = Some(url);
+        let build = || {
+            // A retry makes the URL again; the body is shared.
+            let url = first_url.take().unwrap_or_else(|| target.url());
+            let mut request = reqwest::Request::new(operation.method.clone(), url);
+            let headers = request.headers_mut();
+            headers.reserve(4);
+            headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+            if json.is_some() {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            }
+            headers.insert(AUTHORIZATION, settings.authorization.clone());
+            headers.insert(USER_AGENT, settings.user_agent.clone());
+            if let Some(json) = &json {
+                *request.body_mut() = Some(json.clone().into());
+            }
+            // Applies even to a caller-supplied reqwest::Client: no attempt waits forever.
+            *request.timeout_mut() = Some(settings.timeout);
+            request
+        };
+        let mut record = CallRecord::default();
+        let sent = Box::pin(
+            send(
+                settings,
+                progenitor_client::ClientInfo::client(&self.api),
+                Built(build),
+                operation.id,
+                &mut record,
+            )
+            .instrument(call_span(operation.id)),
         )
         .await;
-        self.finish(result, record).await
+        if record.too_large {
+            return Err(Error::ResponseTooLarge {
+                status: record.status.unwrap_or(StatusCode::OK),
+                limit: settings.max_response_bytes,
+                correlation_id: record.correlation_id(),
+            });
+        }
+        let outcome = match sent {
+            Ok(answer) => interpret(operation, answer, decode),
+            Err(error) => Err(Failure::Transport(error)),
+        };
+        match outcome {
+            Ok((status, value)) => Ok(Response {
+                value,
+                status,
+                correlation_id: record.correlation_id(),
+                attempts: record.attempts,
+            }),
+            Err(failure) => Err(self.fail(failure, record)),
+        }
+    }
+
+    /// How to make `operation`'s URL, and the URL for its first attempt: exactly the URL
+    /// the generated code would parse from `{base}/payments/v1/sessions[/{id}]` (the id
+    /// percent-encoded as it does), without parsing the base again.
+    fn target(
+        &self,
+        operation: &Operation,
+        session_id: Option<&str>,
+    ) -> Result<(Target<'_>, Url), reqwest::Error> {
+        let encoded = session_id.map(progenitor_client::encode_path);
+        if let Some(sessions) = self.sessions.as_deref() {
+            let Some(encoded) = &encoded else {
+                return Ok((Target::Sessions(sessions), sessions.clone()));
+            };
+            if sessions.query().is_none() && sessions.fragment().is_none() {
+                let path = format!("{}/{encoded}", sessions.path());
+                let target = Target::Session(sessions, path);
+                let url = target.url();
+                // The path parser left the segment as the full parse would: same URL.
+                let (head, tail) = (sessions.as_str(), url.as_str());
+                if tail.len() == head.len() + 1 + encoded.len()
+                    && tail.starts_with(head)
+                    && tail.ends_with(encoded.as_str())
+                    && tail.as_bytes()[head.len()] == b'/'
+                {
+                    return Ok((target, url));
+                }
+            }
+        }
+        let mut text = format!("{}/payments/v1/sessions", self.base_url());
+        if let Some(encoded) = &encoded {
+            text.push('/');
+            text.push_str(encoded);
+        }
+        let client = progenitor_client::ClientInfo::client(&self.api);
+        let request = client.request(operation.method.clone(), text).build()?;
+        let url = request.url().clone();
+        Ok((Target::Parsed(url.clone()), url))
+    }
+
+    /// The body as reqwest's builder serializes it, or the error it gives for a body
+    /// that does not serialize (the one the generated code would report).
+    fn json_via_reqwest<B: Serialize>(
+        &self,
+        operation: &Operation,
+        url: &str,
+        body: &B,
+    ) -> Result<Vec<u8>, reqwest::Error> {
+        let client = progenitor_client::ClientInfo::client(&self.api);
+        let request = client
+            .request(operation.method.clone(), url)
+            .json(body)
+            .build()?;
+        let json = request.body().and_then(reqwest::Body::as_bytes);
+        Ok(json.map(<[u8]>::to_vec).unwrap_or_default())
     }
 
     fn checked<T, B>(&self, body: B) -> Result<T, Error>
@@ -222,52 +471,26 @@ impl Client {
         }
     }
 
-    async fn finish<T>(
-        &self,
-        result: Result<
-            progenitor_client::ResponseValue<T>,
-            progenitor_client::Error<ErrorResponse>,
-        >,
-        record: CallRecord,
-    ) -> Result<Response<T>, Error> {
-        if record.too_large {
-            return Err(Error::ResponseTooLarge {
-                status: record.status.unwrap_or(StatusCode::OK),
-                limit: progenitor_client::ClientInfo::inner(&self.api).max_response_bytes(),
-                correlation_id: record.correlation_id,
-            });
-        }
-        match result {
-            Ok(value) => Ok(Response {
-                status: value.status(),
-                correlation_id: correlation_id(value.headers()),
-                attempts: record.attempts,
-                value: value.into_inner(),
-            }),
-            Err(error) => Err(self.map_error(error, record).await),
-        }
-    }
-
-    async fn map_error(
-        &self,
-        error: progenitor_client::Error<ErrorResponse>,
-        record: CallRecord,
-    ) -> Error {
-        use progenitor_client::Error as Generated;
+    /// The [`Error`] for a failed call: what the generated code's error for the same
+    /// outcome mapped to.
+    fn fail(&self, failure: Failure, record: CallRecord) -> Error {
         let attempts = record.attempts;
-        match error {
-            Generated::ErrorResponse(value) => {
-                let status = value.status();
-                let header_id = correlation_id(value.headers());
-                self.api_error(status, header_id, &record, Some(value.into_inner()), None)
+        match failure {
+            Failure::Api {
+                status,
+                headers,
+                body,
+            } => {
+                let header_id = correlation_id(&headers);
+                self.api_error(status, header_id, &record, Some(*body), None)
             }
-            Generated::UnexpectedResponse(response) => {
-                // A status the spec does not list for this call. The transport already
-                // buffered the (bounded) body, so reading it here does not wait.
-                let status = response.status();
-                let header_id = correlation_id(response.headers());
+            Failure::Unexpected(answer) => {
+                // A status the spec does not list for this call (its body already read).
+                let status = answer.parts.status;
+                let headers = &answer.parts.headers;
+                let header_id = correlation_id(headers);
                 if status.is_redirection() {
-                    let location = response.headers().get(reqwest::header::LOCATION).map(|v| {
+                    let location = headers.get(reqwest::header::LOCATION).map(|v| {
                         String::from_utf8_lossy(v.as_bytes())
                             .chars()
                             .take(200)
@@ -279,16 +502,16 @@ impl Client {
                         correlation_id: header_id,
                     };
                 }
-                let bytes = response.bytes().await.unwrap_or_default();
+                let bytes = &answer.body;
                 if status.is_client_error() || status.is_server_error() {
-                    match serde_json::from_slice::<ErrorResponse>(&bytes) {
+                    match serde_json::from_slice::<ErrorResponse>(bytes) {
                         Ok(body) => self.api_error(status, header_id, &record, Some(body), None),
                         Err(_) => self.api_error(
                             status,
                             header_id,
                             &record,
                             None,
-                            Some(snippet(&bytes, SNIPPET_CHARS)),
+                            Some(snippet(bytes, SNIPPET_CHARS)),
                         ),
                     }
                 } else {
@@ -298,11 +521,11 @@ impl Client {
                         reason: format!(
                             "status {status} is not one the spec documents for this call"
                         ),
-                        snippet: snippet(&bytes, SNIPPET_CHARS),
+                        snippet: snippet(bytes, SNIPPET_CHARS),
                     }))
                 }
             }
-            Generated::InvalidResponsePayload(bytes, reason) => {
+            Failure::Payload(bytes, reason) => {
                 let status = record.status.unwrap_or(StatusCode::OK);
                 if status.is_client_error() || status.is_server_error() {
                     let body = if bytes.is_empty() {
@@ -310,17 +533,17 @@ impl Client {
                     } else {
                         Some(snippet(&bytes, SNIPPET_CHARS))
                     };
-                    self.api_error(status, record.correlation_id.clone(), &record, None, body)
+                    self.api_error(status, record.correlation_id(), &record, None, body)
                 } else {
                     Error::Decode(Box::new(DecodeError {
                         status,
-                        correlation_id: record.correlation_id,
+                        correlation_id: record.correlation_id(),
                         reason: redact_quoted(&reason.to_string()),
                         snippet: snippet(&bytes, SNIPPET_CHARS),
                     }))
                 }
             }
-            Generated::CommunicationError(source) | Generated::ResponseBodyError(source) => {
+            Failure::Transport(source) => {
                 let timeout = source.is_timeout();
                 let context = if timeout {
                     "no answer from Klarna in time"
@@ -343,27 +566,6 @@ impl Client {
                     Error::Transport(error)
                 }
             }
-            Generated::InvalidRequest(message) => Error::InvalidRequest(InvalidRequest {
-                violations: vec![Violation {
-                    field: String::new(),
-                    kind: ViolationKind::Schema(klarna_schema::Rule::Type),
-                    message,
-                }],
-            }),
-            Generated::InvalidUpgrade(source) => Error::Transport(TransportError {
-                context: "unexpected protocol upgrade",
-                attempts,
-                source: Some(source),
-                message: None,
-                outcome_unknown: !record.replay_safe,
-            }),
-            Generated::Custom(message) => Error::Transport(TransportError {
-                context: "request hook failed",
-                attempts,
-                source: None,
-                message: Some(message),
-                outcome_unknown: false,
-            }),
         }
     }
 
@@ -395,6 +597,61 @@ impl Client {
             replay_safe: record.replay_safe,
         }))
     }
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    serde_json::from_slice(body)
+}
+
+/// For answers without content (`204`): the body is not looked at.
+fn decode_nothing(_: &[u8]) -> serde_json::Result<()> {
+    Ok(())
+}
+
+/// How a call failed, before it becomes an [`Error`]: the outcomes the generated code
+/// tells apart (`CommunicationError`, `ErrorResponse`, `InvalidResponsePayload`,
+/// `UnexpectedResponse`), which are all a call can meet.
+enum Failure {
+    Transport(reqwest::Error),
+    Api {
+        status: StatusCode,
+        headers: reqwest::header::HeaderMap,
+        body: Box<ErrorResponse>,
+    },
+    Payload(Bytes, serde_json::Error),
+    Unexpected(Box<Answer>),
+}
+
+/// What the generated code makes of an answer: the documented success decoded (an
+/// undecodable one is `InvalidResponsePayload`), an error status decoded as
+/// [`ErrorResponse`] (or `InvalidResponsePayload`), anything else
+/// `UnexpectedResponse`. (The generated code calls an error status the spec does not
+/// list `UnexpectedResponse`; [`Client::fail`] makes the same [`Error`] of both.)
+fn interpret<T>(
+    operation: &Operation,
+    answer: Answer,
+    decode: fn(&[u8]) -> serde_json::Result<T>,
+) -> Result<(StatusCode, T), Failure> {
+    let status = answer.parts.status;
+    if status == operation.success {
+        return match decode(&answer.body) {
+            Ok(value) => Ok((status, value)),
+            Err(error) => Err(Failure::Payload(answer.body, error)),
+        };
+    }
+    if status.is_client_error() || status.is_server_error() {
+        return Err(
+            match serde_json::from_slice::<ErrorResponse>(&answer.body) {
+                Ok(body) => Failure::Api {
+                    status,
+                    headers: answer.parts.headers,
+                    body: Box::new(body),
+                },
+                Err(error) => Failure::Payload(answer.body, error),
+            },
+        );
+    }
+    Err(Failure::Unexpected(Box::new(answer)))
 }
 
 impl From<crate::validation::Violation> for InvalidRequest {

@@ -2,7 +2,6 @@
 //! retries, a bound on the answer's size, and a `tracing` span. Implemented as the
 //! progenitor `ClientHooks` of [`generated::Client`](crate::generated::Client).
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +16,10 @@ use crate::retry::{Replay, RetryPolicy, parse_retry_after};
 
 /// The response header carrying Klarna's correlation id.
 pub const CORRELATION_HEADER: &str = "klarna-correlation-id";
+
+/// [`CORRELATION_HEADER`] as a header name, so that looking it up parses nothing.
+const CORRELATION: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static(CORRELATION_HEADER);
 
 /// The per-client settings the hooks apply. Built by
 /// [`ClientBuilder`](crate::ClientBuilder); its `Debug` never shows the credentials.
@@ -54,44 +57,108 @@ impl fmt::Debug for Transport {
     }
 }
 
-/// What one call saw, for errors the generated code reports without it.
+/// What one call saw, for the errors and the answer built from it.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CallRecord {
     pub(crate) attempts: u32,
     pub(crate) status: Option<StatusCode>,
-    pub(crate) correlation_id: Option<String>,
+    /// The correlation id header of the last answer, as sent (a cheap reference to the
+    /// bytes read, turned into text only when an error or the answer needs it).
+    pub(crate) correlation_id: Option<HeaderValue>,
     pub(crate) retry_after: Option<Duration>,
     pub(crate) too_large: bool,
     /// Whether the operation may be sent twice (false for a create).
     pub(crate) replay_safe: bool,
 }
 
-tokio::task_local! {
-    static CALL: RefCell<CallRecord>;
-}
-
-/// Runs `call`, returning its output and what the transport recorded about it.
-pub(crate) async fn recorded<F: Future>(call: F) -> (F::Output, CallRecord) {
-    CALL.scope(RefCell::new(CallRecord::default()), async move {
-        let output = call.await;
-        let record = CALL.with(|record| record.take());
-        (output, record)
-    })
-    .await
-}
-
-fn record(update: impl FnOnce(&mut CallRecord)) {
-    // Outside `recorded` (the generated client used directly) there is nothing to record.
-    let _ = CALL.try_with(|record| update(&mut record.borrow_mut()));
+impl CallRecord {
+    /// The last answer's correlation id, if readable.
+    pub(crate) fn correlation_id(&self) -> Option<String> {
+        readable(self.correlation_id.as_ref()?)
+    }
 }
 
 /// The correlation id header of an answer, if present and readable.
 pub(crate) fn correlation_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(CORRELATION_HEADER)?
-        .to_str()
-        .ok()
-        .map(str::to_owned)
+    readable(headers.get(CORRELATION)?)
+}
+
+fn readable(value: &HeaderValue) -> Option<String> {
+    value.to_str().ok().map(str::to_owned)
+}
+
+/// The bytes of an answer body: `bytes::Bytes`, named through reqwest's body type
+/// (this crate does not depend on `bytes` itself).
+pub(crate) type Bytes = <reqwest::Body as BodyData>::Data;
+
+/// Names the data type of an HTTP body (see [`Bytes`]).
+pub(crate) trait BodyData {
+    type Data;
+}
+
+impl<B: http_body_util::BodyExt> BodyData for B {
+    type Data = B::Data;
+}
+
+/// An answer as the transport read it: status and headers, and the body (at most the
+/// size limit of it).
+pub(crate) struct Answer {
+    pub(crate) parts: http::response::Parts,
+    pub(crate) body: Bytes,
+}
+
+impl Answer {
+    /// The answer as a `reqwest::Response` again (its body already read), from `url`.
+    pub(crate) fn into_response(self, url: url::Url) -> reqwest::Response {
+        use reqwest::ResponseBuilderExt;
+        let Answer { mut parts, body } = self;
+        // reqwest keeps a response's URL in an extension only its own builder sets;
+        // without one it would parse a placeholder URL for every answer.
+        if let Ok((with_url, ())) = http::Response::builder()
+            .url(url)
+            .body(())
+            .map(http::Response::into_parts)
+        {
+            parts.extensions.extend(with_url.extensions);
+        }
+        reqwest::Response::from(http::Response::from_parts(parts, body))
+    }
+}
+
+/// Where each attempt's request comes from.
+pub(crate) trait Attempts {
+    /// The next attempt's request, and whether a retry may follow it (`more`: whether
+    /// the policy allows another attempt at all).
+    fn next(&mut self, more: bool) -> (reqwest::Request, bool);
+}
+
+/// A request built elsewhere (the generated client's), cloned for each attempt that
+/// may be followed by another. Bodies here are buffered JSON, so cloning succeeds; were
+/// it ever a stream, the request would be sent once, without retries.
+struct Cloned(Option<reqwest::Request>);
+
+impl Attempts for Cloned {
+    fn next(&mut self, more: bool) -> (reqwest::Request, bool) {
+        let copy = if more {
+            self.0.as_ref().and_then(reqwest::Request::try_clone)
+        } else {
+            None
+        };
+        match copy {
+            Some(copy) => (copy, true),
+            None => (self.0.take().expect("no attempt after the last"), false),
+        }
+    }
+}
+
+/// Requests built afresh for each attempt (the [`Client`](crate::Client)'s own calls):
+/// nothing is copied for a retry that never happens.
+pub(crate) struct Built<F>(pub(crate) F);
+
+impl<F: FnMut() -> reqwest::Request> Attempts for Built<F> {
+    fn next(&mut self, more: bool) -> (reqwest::Request, bool) {
+        ((self.0)(), more)
+    }
 }
 
 impl ClientHooks<Transport> for crate::generated::Client {
@@ -116,97 +183,133 @@ impl ClientHooks<Transport> for crate::generated::Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let span = tracing::info_span!(
-            "klarna_payments.call",
-            operation = info.operation_id,
-            attempt = field::Empty,
-            status = field::Empty,
-            correlation_id = field::Empty,
-            duration_ms = field::Empty,
-        );
-        send(&self.inner().0, self.client(), request, info.operation_id)
-            .instrument(span)
-            .await
+        let url = request.url().clone();
+        let attempts = Cloned(Some(request));
+        let mut record = CallRecord::default();
+        let answer = send(
+            &self.inner().0,
+            self.client(),
+            attempts,
+            info.operation_id,
+            &mut record,
+        )
+        .instrument(call_span(info.operation_id))
+        .await?;
+        Ok(answer.into_response(url))
     }
 }
 
-async fn send(
+impl Transport {
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.0
+    }
+}
+
+/// The span every call runs in: operation, attempt, status, correlation id and
+/// duration; never headers or bodies.
+pub(crate) fn call_span(operation: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        "klarna_payments.call",
+        operation,
+        attempt = field::Empty,
+        status = field::Empty,
+        correlation_id = field::Empty,
+        duration_ms = field::Empty,
+    )
+}
+
+/// Sends one operation: attempts under the retry policy, each bounded by the attempt
+/// timeout (set on the request) and the size limit, recording what it saw in `record`
+/// and in the current span.
+pub(crate) async fn send(
     settings: &Settings,
     client: &reqwest::Client,
-    request: reqwest::Request,
+    mut attempts: impl Attempts,
     operation: &str,
-) -> reqwest::Result<reqwest::Response> {
+    record: &mut CallRecord,
+) -> reqwest::Result<Answer> {
     let span = tracing::Span::current();
     let replay = Replay::for_operation(operation);
-    record(|r| r.replay_safe = replay == Replay::Safe);
+    record.replay_safe = replay == Replay::Safe;
     let policy = &settings.retry;
     let started = Instant::now();
     let mut attempt = 0;
     loop {
         attempt += 1;
-        record(|r| r.attempts = attempt);
+        record.attempts = attempt;
         span.record("attempt", attempt);
-        // Bodies here are buffered JSON, so cloning succeeds; were it ever a stream,
-        // the request would be sent once, without retries.
-        let Some(this_try) = request.try_clone() else {
-            return exchange(client, request, settings.max_response_bytes).await;
-        };
-        let outcome = exchange(client, this_try, settings.max_response_bytes).await;
+        let (request, may_retry) = attempts.next(attempt < policy.attempts());
+        let answer = client.execute(request);
+        let outcome = exchange(answer, settings.max_response_bytes, record).await;
         let (retryable, retry_after) = match &outcome {
-            Ok(response) => {
-                let status = response.status();
-                let id = correlation_id(response.headers());
-                let retry_after = response
-                    .headers()
+            Ok(answer) => {
+                let status = answer.parts.status;
+                let headers = &answer.parts.headers;
+                let id = headers.get(CORRELATION);
+                let retry_after = headers
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(parse_retry_after);
                 span.record("status", status.as_u16());
-                if let Some(id) = &id {
-                    span.record("correlation_id", id.as_str());
+                if let Some(id) = id.and_then(|id| id.to_str().ok()) {
+                    span.record("correlation_id", id);
                 }
-                record(|r| {
-                    r.status = Some(status);
-                    r.correlation_id = id;
-                    r.retry_after = retry_after;
-                });
+                record.status = Some(status);
+                record.correlation_id = id.cloned();
+                record.retry_after = retry_after;
                 (replay.retries_status(status), retry_after)
             }
             Err(error) => (replay.retries_error(error), None),
         };
-        let delay = policy.delay(attempt, retry_after);
-        if !(retryable && policy.allows(attempt, started.elapsed(), delay)) {
-            span.record("duration_ms", started.elapsed().as_millis() as u64);
-            return outcome;
+        let elapsed = started.elapsed();
+        if retryable && may_retry {
+            let delay = policy.delay(attempt, retry_after);
+            if policy.allows(attempt, elapsed, delay) {
+                tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
+                // Boxed: a timer entry is large, and only a retry needs one.
+                Box::pin(tokio::time::sleep(delay)).await;
+                continue;
+            }
         }
-        tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
-        tokio::time::sleep(delay).await;
+        span.record("duration_ms", elapsed.as_millis() as u64);
+        return outcome;
     }
 }
 
-/// One attempt: sends the request and reads the answer's body, at most `limit` bytes
+/// One attempt: awaits the answer to the request sent and reads its body, at most `limit` bytes
 /// of it, so that no answer can make the client buffer without bound.
 async fn exchange(
-    client: &reqwest::Client,
-    request: reqwest::Request,
+    answer: impl Future<Output = reqwest::Result<reqwest::Response>>,
     limit: usize,
-) -> reqwest::Result<reqwest::Response> {
+    record: &mut CallRecord,
+) -> reqwest::Result<Answer> {
     use http_body_util::BodyExt;
-    let response: http::Response<reqwest::Body> = client.execute(request).await?.into();
-    // The parts keep reqwest's own extensions (the URL among them).
+    let response: http::Response<reqwest::Body> = answer.await?.into();
+    // The parts keep reqwest's own extensions.
     let (parts, mut stream) = response.into_parts();
-    let mut body: Vec<u8> = Vec::new();
+    // An answer usually arrives in one frame: it is kept as it is, not copied.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    let mut length = 0usize;
     while let Some(frame) = stream.frame().await {
         let Ok(data) = frame?.into_data() else {
             continue;
         }; // trailers carry no body
-        if body.len().saturating_add(data.len()) > limit {
-            record(|r| r.too_large = true);
+        if length.saturating_add(data.len()) > limit {
+            record.too_large = true;
             break;
         }
-        body.extend_from_slice(&data);
+        length += data.len();
+        if first.is_none() && joined.is_empty() {
+            first = Some(data);
+            continue;
+        }
+        if let Some(head) = first.take() {
+            joined.reserve(head.len() + data.len());
+            joined.extend_from_slice(&head);
+        }
+        joined.extend_from_slice(&data);
     }
-    Ok(reqwest::Response::from(http::Response::from_parts(
-        parts, body,
-    )))
+    let body = first.unwrap_or_else(|| Bytes::from(joined));
+    Ok(Answer { parts, body })
 }

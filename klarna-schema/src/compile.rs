@@ -3,8 +3,11 @@
 //! by name in the schema.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
 
 use serde_json::Value;
+
+use crate::pattern::Pattern;
 
 pub(crate) type NodeId = usize;
 
@@ -51,6 +54,21 @@ pub(crate) enum Additional {
     Schema(NodeId),
 }
 
+/// One entry of [`Node::fields`]: a property, and where its name sits in `required`.
+#[derive(Debug)]
+pub(crate) struct Field {
+    pub(crate) name: Box<str>,
+    pub(crate) node: NodeId,
+    pub(crate) required: Option<usize>,
+    /// Address of a `&'static str` struct field name last found equal to `name` (0:
+    /// none yet). Static text never changes, so an equal address and length prove an
+    /// equal name without comparing bytes: serde's derived structs pass the same
+    /// literal for every value.
+    pub(crate) static_name: AtomicUsize,
+    /// The property node's [`Hot`] (set by [`Compiled::seal`]).
+    pub(crate) hot: Hot,
+}
+
 /// One compiled schema object.
 #[derive(Debug, Default)]
 pub(crate) struct Node {
@@ -59,7 +77,7 @@ pub(crate) struct Node {
     pub(crate) ty: Option<Type>,
     pub(crate) nullable: bool,
     pub(crate) enumeration: Option<Vec<Value>>,
-    pub(crate) pattern: Option<(String, Option<regress::Regex>)>,
+    pub(crate) pattern: Option<(String, Option<Pattern>)>,
     pub(crate) min_length: Option<u64>,
     pub(crate) max_length: Option<u64>,
     pub(crate) minimum: Option<(f64, bool)>,
@@ -77,16 +95,134 @@ pub(crate) struct Node {
     pub(crate) not: Option<NodeId>,
     /// Whether the schema constrains anything at all (`true`/non-object schemas do not).
     pub(crate) open: bool,
+    /// `properties` sorted by name (the order of a JSON object's keys here), each with
+    /// its index in `required`: what the validating serializer looks fields up in.
+    pub(crate) fields: Vec<Field>,
+    /// Whether checking a value needs the whole value at hand (`allOf`/`anyOf`/`oneOf`/
+    /// `not` probe it against several schemas, `uniqueItems` compares items, an `enum`
+    /// listing arrays or objects compares them): the validating serializer then builds
+    /// the value of this one subtree and checks it as [`Validator::check`] does.
+    ///
+    /// [`Validator::check`]: crate::validate::Validator::check
+    pub(crate) needs_value: bool,
+    /// One bit per distinct `required` name (its first index), when there are at most
+    /// 64 of them: an object that showed all of these misses none.
+    pub(crate) required_mask: u64,
+}
+
+/// How following a node's `$ref`s ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum End {
+    /// At a node with constraints (`Hot::target`).
+    #[default]
+    Node,
+    /// At a schema that accepts anything.
+    Open,
+    /// At a `$ref` that points nowhere.
+    Dangling,
+    /// Never: the references form a cycle.
+    Cycle,
+}
+
+/// What the walk needs of a node on every value, packed small and kept apart from the
+/// (large) nodes, so that the common case reads one cache line: where its `$ref`s
+/// lead, and the type, `nullable` and which kinds of checks the node there has.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Hot {
+    pub(crate) target: NodeId,
+    /// `$ref`s followed to reach `target` (`u32::MAX` for a cycle).
+    pub(crate) hops: u32,
+    pub(crate) end: End,
+    pub(crate) ty: Option<Type>,
+    pub(crate) flags: u8,
+}
+
+impl Hot {
+    pub(crate) const NULLABLE: u8 = 1;
+    pub(crate) const ENUM: u8 = 2;
+    /// `minLength`, `maxLength` or `pattern`.
+    pub(crate) const STRING: u8 = 4;
+    /// `minimum` or `maximum`.
+    pub(crate) const NUMBER: u8 = 8;
+    /// [`Node::needs_value`].
+    pub(crate) const NEEDS_VALUE: u8 = 16;
 }
 
 /// An arena of compiled nodes for one document.
 #[derive(Debug, Default)]
 pub(crate) struct Compiled {
     pub(crate) nodes: Vec<Node>,
+    /// One per node, filled by [`seal`](Self::seal) once all are compiled.
+    pub(crate) hot: Vec<Hot>,
     by_pointer: HashMap<String, NodeId>,
 }
 
 impl Compiled {
+    /// Computes [`Hot`] for every node; call after the last `compile`.
+    pub(crate) fn seal(&mut self) {
+        self.hot = (0..self.nodes.len()).map(|id| self.hot_of(id)).collect();
+        for node in &mut self.nodes {
+            for field in &mut node.fields {
+                field.hot = self.hot[field.node];
+            }
+        }
+    }
+
+    fn hot_of(&self, mut id: NodeId) -> Hot {
+        let mut hops = 0u32;
+        loop {
+            let node = &self.nodes[id];
+            let end = if node.open {
+                End::Open
+            } else {
+                match &node.reference {
+                    Some(Ok(target)) => {
+                        id = *target;
+                        hops += 1;
+                        if hops as usize > self.nodes.len() {
+                            return Hot {
+                                target: id,
+                                hops: u32::MAX,
+                                end: End::Cycle,
+                                ..Hot::default()
+                            };
+                        }
+                        continue;
+                    }
+                    Some(Err(_)) => End::Dangling,
+                    None => End::Node,
+                }
+            };
+            let mut flags = 0;
+            for (set, flag) in [
+                (node.nullable, Hot::NULLABLE),
+                (node.enumeration.is_some(), Hot::ENUM),
+                (
+                    node.min_length.is_some()
+                        || node.max_length.is_some()
+                        || node.pattern.is_some(),
+                    Hot::STRING,
+                ),
+                (
+                    node.minimum.is_some() || node.maximum.is_some(),
+                    Hot::NUMBER,
+                ),
+                (node.needs_value, Hot::NEEDS_VALUE),
+            ] {
+                if set {
+                    flags |= flag;
+                }
+            }
+            return Hot {
+                target: id,
+                hops,
+                end,
+                ty: node.ty,
+                flags,
+            };
+        }
+    }
+
     /// Compiles the schema at `pointer` in `document` (memoised by pointer).
     pub(crate) fn at_pointer(
         &mut self,
@@ -148,10 +284,10 @@ impl Compiled {
             .and_then(Type::parse);
         node.nullable = map.get("nullable").and_then(Value::as_bool) == Some(true);
         node.enumeration = map.get("enum").and_then(Value::as_array).cloned();
-        node.pattern = map
-            .get("pattern")
-            .and_then(Value::as_str)
-            .map(|p| (p.to_string(), patterns.get(p).cloned()));
+        node.pattern = map.get("pattern").and_then(Value::as_str).map(|p| {
+            let compiled = patterns.get(p).map(|regex| Pattern::new(p, regex.clone()));
+            (p.to_string(), compiled)
+        });
         node.min_length = map.get("minLength").and_then(Value::as_u64);
         node.max_length = map.get("maxLength").and_then(Value::as_u64);
         let flag = |key: &str| map.get(key).and_then(Value::as_bool) == Some(true);
@@ -209,6 +345,33 @@ impl Compiled {
         if let Some(excluded) = map.get("not") {
             node.not = Some(child(self, &["not"], excluded));
         }
+        node.fields = node
+            .properties
+            .iter()
+            .map(|(name, &property)| Field {
+                name: name.as_str().into(),
+                node: property,
+                required: node.required.iter().position(|r| r == name),
+                static_name: AtomicUsize::new(0),
+                hot: Hot::default(),
+            })
+            .collect();
+        node.fields.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        node.required_mask = node
+            .required
+            .iter()
+            .enumerate()
+            .filter(|&(i, name)| i < 64 && node.required[..i].iter().all(|r| r != name))
+            .fold(0, |mask, (i, _)| mask | 1 << i);
+        node.needs_value = !node.all_of.is_empty()
+            || !node.any_of.is_empty()
+            || !node.one_of.is_empty()
+            || node.not.is_some()
+            || node.unique_items
+            || node
+                .enumeration
+                .as_ref()
+                .is_some_and(|allowed| allowed.iter().any(|v| v.is_array() || v.is_object()));
         self.nodes[id] = node;
         id
     }

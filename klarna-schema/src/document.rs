@@ -57,6 +57,7 @@ impl SchemaDocument {
                 named.insert(name, id);
             }
         }
+        compiled.seal();
         Ok(Self {
             document,
             patterns,
@@ -96,6 +97,53 @@ impl SchemaDocument {
         }
     }
 
+    /// Every way the JSON that `value` serializes to breaks the schema named `name`,
+    /// found while `value` is serialized, without building a [`Value`]: the same
+    /// violations, paths and messages, in the same order, as
+    /// [`validate`](Self::validate) of `serde_json::to_value(value)`. A valid value
+    /// costs one pass and no allocation (subtrees under `allOf`/`anyOf`/`oneOf`/`not`,
+    /// `uniqueItems` or an `enum` of arrays or objects excepted: those are built as a
+    /// `Value` and checked as one).
+    ///
+    /// ```
+    /// use klarna_schema::SchemaDocument;
+    /// use serde_json::json;
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Line<'a> {
+    ///     name: &'a str,
+    /// }
+    ///
+    /// let doc = SchemaDocument::from_json(json!({
+    ///     "components": {"schemas": {"line": {
+    ///         "type": "object",
+    ///         "properties": {"name": {"type": "string", "maxLength": 3}}
+    ///     }}}
+    /// }))
+    /// .unwrap();
+    /// let violations = doc.validate_serialize("line", &Line { name: "too long" }).unwrap();
+    /// assert_eq!(violations[0].to_string(), "name: is longer than 3 characters");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The error `serde_json::to_value(value)` gives when `value` has no JSON form (a
+    /// map key that is not a string or number, an integer beyond 64 bits, a failing
+    /// `Serialize` implementation).
+    pub fn validate_serialize<T: serde::Serialize + ?Sized>(
+        &self,
+        name: &str,
+        value: &T,
+    ) -> Result<Vec<Violation>, serde_json::Error> {
+        match self.named.get(name) {
+            Some(&id) => crate::serialize::validate(&self.compiled, id, value),
+            None => {
+                crate::serialize::serializable(value)?;
+                Ok(self.validate(name, &Value::Null))
+            }
+        }
+    }
+
     /// Every way `instance` breaks `schema`, a schema object of this document (or one
     /// whose `$ref`s point into it).
     ///
@@ -104,6 +152,7 @@ impl SchemaDocument {
     pub fn validate_against(&self, schema: &Value, instance: &Value) -> Vec<Violation> {
         let mut compiled = Compiled::default();
         let id = compiled.compile(&self.document, schema, None, &self.patterns);
+        compiled.seal();
         let mut validator = Validator::new(&compiled);
         validator.check(id, instance, &At::Root, 0);
         validator.into_violations()

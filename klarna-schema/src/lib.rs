@@ -23,11 +23,17 @@
 //! assert_eq!(violations[0].path.to_string(), "name");
 //! assert_eq!(violations[0].to_string(), "name: is longer than 3 characters");
 //! ```
+//!
+//! [`SchemaDocument::validate_serialize`] checks a typed value the same way while it is
+//! serialized, without building a [`serde_json::Value`]: how `klarna-payments` checks
+//! request bodies before sending them.
 #![warn(missing_docs)]
 
 mod compile;
 mod document;
 mod path;
+mod pattern;
+mod serialize;
 mod validate;
 
 pub use document::{LoadError, SchemaDocument};

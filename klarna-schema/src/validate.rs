@@ -4,11 +4,11 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::compile::{Additional, Compiled, NodeId, Type};
+use crate::compile::{Additional, Compiled, End, Hot, NodeId, Type};
 use crate::path::FieldPath;
 
 /// How deep the walk may go before it gives up (guards against `$ref` cycles).
-const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// The schema keyword a value broke.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -89,8 +89,61 @@ impl At<'_> {
 }
 
 pub(crate) struct Validator<'a> {
-    compiled: &'a Compiled,
-    violations: Vec<Violation>,
+    pub(crate) compiled: &'a Compiled,
+    pub(crate) violations: Vec<Violation>,
+}
+
+/// What kind of JSON value sits at a place, with the scalar itself: all the walk needs
+/// to check `type`, `nullable` and a scalar `enum`, whether the value is a
+/// [`Value`] or is being serialized.
+pub(crate) enum Kind<'v> {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(&'v str),
+    Array,
+    Object,
+}
+
+impl<'v> Kind<'v> {
+    fn of(instance: &'v Value) -> Self {
+        match instance {
+            Value::Null => Kind::Null,
+            Value::Bool(b) => Kind::Bool(*b),
+            Value::Number(n) => Kind::Number(n.clone()),
+            Value::String(s) => Kind::String(s),
+            Value::Array(_) => Kind::Array,
+            Value::Object(_) => Kind::Object,
+        }
+    }
+
+    fn has_type(&self, expected: Type) -> bool {
+        match (expected, self) {
+            (Type::String, Kind::String(_)) => true,
+            (Type::Integer, Kind::Number(n)) => n.is_i64() || n.is_u64(),
+            (Type::Number, Kind::Number(_)) => true,
+            (Type::Boolean, Kind::Bool(_)) => true,
+            (Type::Array, Kind::Array) => true,
+            (Type::Object, Kind::Object) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether `allowed` lists this value. `whole` is the value itself when at hand;
+    /// without it an array or object matches nothing (nodes whose `enum` lists arrays or
+    /// objects are checked with the whole value, see `Node::needs_value`).
+    fn listed_in(&self, allowed: &[Value], whole: Option<&Value>) -> bool {
+        if let Some(whole) = whole {
+            return allowed.contains(whole);
+        }
+        allowed.iter().any(|a| match (self, a) {
+            (Kind::Null, Value::Null) => true,
+            (Kind::Bool(x), Value::Bool(y)) => x == y,
+            (Kind::Number(x), Value::Number(y)) => x == y,
+            (Kind::String(x), Value::String(y)) => *x == y.as_str(),
+            _ => false,
+        })
+    }
 }
 
 impl<'a> Validator<'a> {
@@ -105,7 +158,9 @@ impl<'a> Validator<'a> {
         self.violations
     }
 
-    fn report(&mut self, path: &At<'_>, rule: Rule, message: String) {
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn report(&mut self, path: &At<'_>, rule: Rule, message: String) {
         self.violations.push(Violation {
             path: path.to_path(),
             rule,
@@ -119,49 +174,133 @@ impl<'a> Validator<'a> {
         probe.violations.is_empty()
     }
 
-    pub(crate) fn check(&mut self, id: NodeId, instance: &Value, path: &At<'_>, depth: usize) {
-        if depth > MAX_DEPTH {
-            self.report(path, Rule::UnresolvedRef, "schema nests too deeply".into());
-            return;
+    /// Follows `$ref`s from `id`: the node that constrains the value and its depth, or
+    /// `None` when nothing is checked below this point (an open schema, a dangling
+    /// reference or nesting too deep, the last two reported).
+    #[inline]
+    pub(crate) fn resolve(
+        &mut self,
+        id: NodeId,
+        path: &At<'_>,
+        depth: usize,
+    ) -> Option<(NodeId, usize)> {
+        let hot = self.compiled.hot[id];
+        self.resolve_hot(id, hot, path, depth)
+    }
+
+    /// [`resolve`](Self::resolve) with `hot`, node `id`'s [`Hot`], at hand.
+    #[inline]
+    pub(crate) fn resolve_hot(
+        &mut self,
+        id: NodeId,
+        hot: Hot,
+        path: &At<'_>,
+        depth: usize,
+    ) -> Option<(NodeId, usize)> {
+        let depth_there = depth.saturating_add(hot.hops as usize);
+        match hot.end {
+            End::Node if depth_there <= MAX_DEPTH => Some((hot.target, depth_there)),
+            End::Open if depth_there <= MAX_DEPTH => None,
+            _ => self.resolve_reporting(id, path, depth),
         }
-        let node = &self.compiled.nodes[id];
-        if node.open {
-            return; // `true`-like schemas accept anything.
-        }
-        match &node.reference {
-            Some(Ok(target)) => return self.check(*target, instance, path, depth + 1),
-            Some(Err(reference)) => {
-                return self.report(
-                    path,
-                    Rule::UnresolvedRef,
-                    format!("$ref {reference} points nowhere"),
-                );
+    }
+
+    /// [`resolve`](Self::resolve) step by step, where something is to be reported.
+    #[cold]
+    #[inline(never)]
+    fn resolve_reporting(
+        &mut self,
+        mut id: NodeId,
+        path: &At<'_>,
+        mut depth: usize,
+    ) -> Option<(NodeId, usize)> {
+        loop {
+            if depth > MAX_DEPTH {
+                self.report(path, Rule::UnresolvedRef, "schema nests too deeply".into());
+                return None;
             }
-            None => {}
+            let node = &self.compiled.nodes[id];
+            if node.open {
+                return None; // `true`-like schemas accept anything.
+            }
+            match &node.reference {
+                Some(Ok(target)) => {
+                    id = *target;
+                    depth += 1;
+                }
+                Some(Err(reference)) => {
+                    let message = format!("$ref {reference} points nowhere");
+                    self.report(path, Rule::UnresolvedRef, message);
+                    return None;
+                }
+                None => return Some((id, depth)),
+            }
         }
-        if instance.is_null() {
-            if !node.nullable && node.ty.is_some() {
+    }
+
+    /// `nullable`, `type` and `enum` of a resolved node: whether the value's own checks
+    /// (composition, then those of its type) run at all.
+    #[inline]
+    pub(crate) fn begin(
+        &mut self,
+        id: NodeId,
+        kind: &Kind<'_>,
+        whole: Option<&Value>,
+        path: &At<'_>,
+    ) -> bool {
+        let hot = self.compiled.hot[id];
+        if let Kind::Null = kind {
+            if hot.flags & Hot::NULLABLE == 0 && hot.ty.is_some() {
                 self.report(path, Rule::Type, "must not be null".into());
             }
-            return;
+            return false;
         }
-        if let Some(expected) = node.ty
-            && !has_type(instance, expected)
+        if let Some(expected) = hot.ty
+            && !kind.has_type(expected)
         {
-            let article = if matches!(expected, Type::Integer | Type::Array | Type::Object) {
-                "an"
-            } else {
-                "a"
-            };
-            self.report(
-                path,
-                Rule::Type,
-                format!("must be {article} {}", expected.name()),
-            );
-            return;
+            self.report_type(path, expected);
+            return false;
         }
-        if let Some(allowed) = &node.enumeration
-            && !allowed.contains(instance)
+        if hot.flags & Hot::ENUM != 0 {
+            self.check_enum(id, kind, whole, path);
+        }
+        true
+    }
+
+    /// The checks of a string value against resolved node `id`, if it has any.
+    #[inline]
+    pub(crate) fn check_text(&mut self, id: NodeId, text: &str, path: &At<'_>) {
+        if self.compiled.hot[id].flags & Hot::STRING != 0 {
+            self.check_string(id, text, path);
+        }
+    }
+
+    /// The checks of a number against resolved node `id`, if it has any.
+    #[inline]
+    pub(crate) fn check_numeric(&mut self, id: NodeId, number: &serde_json::Number, path: &At<'_>) {
+        if self.compiled.hot[id].flags & Hot::NUMBER != 0
+            && let Some(number) = number.as_f64()
+        {
+            self.check_number(id, number, path);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report_type(&mut self, path: &At<'_>, expected: Type) {
+        let article = if matches!(expected, Type::Integer | Type::Array | Type::Object) {
+            "an"
+        } else {
+            "a"
+        };
+        let message = format!("must be {article} {}", expected.name());
+        self.report(path, Rule::Type, message);
+    }
+
+    #[inline(never)]
+    fn check_enum(&mut self, id: NodeId, kind: &Kind<'_>, whole: Option<&Value>, path: &At<'_>) {
+        if let Some(allowed) = &self.compiled.nodes[id].enumeration
+            && !kind.listed_in(allowed, whole)
         {
             let listed: Vec<String> = allowed.iter().map(render).collect();
             self.report(
@@ -170,10 +309,19 @@ impl<'a> Validator<'a> {
                 format!("must be one of {}", listed.join(", ")),
             );
         }
+    }
+
+    pub(crate) fn check(&mut self, id: NodeId, instance: &Value, path: &At<'_>, depth: usize) {
+        let Some((id, depth)) = self.resolve(id, path, depth) else {
+            return;
+        };
+        if !self.begin(id, &Kind::of(instance), Some(instance), path) {
+            return;
+        }
         self.check_composition(id, instance, path, depth);
         match instance {
-            Value::String(text) => self.check_string(id, text, path),
-            Value::Number(_) => self.check_number(id, instance, path),
+            Value::String(text) => self.check_text(id, text, path),
+            Value::Number(number) => self.check_numeric(id, number, path),
             Value::Array(items) => self.check_array(id, items, path, depth),
             Value::Object(fields) => self.check_object(id, fields, path, depth),
             _ => {}
@@ -226,45 +374,85 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_string(&mut self, id: NodeId, text: &str, path: &At<'_>) {
+    #[inline]
+    pub(crate) fn check_string(&mut self, id: NodeId, text: &str, path: &At<'_>) {
         let node = &self.compiled.nodes[id];
-        if node.min_length.is_some() || node.max_length.is_some() {
-            let length = text.chars().count() as u64;
-            if let Some(min) = node.min_length
-                && length < min
-            {
-                self.report(
-                    path,
-                    Rule::MinLength,
-                    format!("is shorter than {min} characters"),
-                );
-            }
-            let node = &self.compiled.nodes[id];
-            if let Some(max) = node.max_length
-                && length > max
-            {
-                self.report(
-                    path,
-                    Rule::MaxLength,
-                    format!("is longer than {max} characters"),
-                );
-            }
+        // A UTF-8 text of n bytes has between n/4 and n characters: counting them is
+        // needed only when those bounds do not settle both limits.
+        let (at_least, at_most) = (text.len().div_ceil(4) as u64, text.len() as u64);
+        let settled = node.min_length.is_none_or(|min| at_least >= min)
+            && node.max_length.is_none_or(|max| at_most <= max);
+        if !settled {
+            self.check_length(id, text, path);
         }
         let node = &self.compiled.nodes[id];
-        if let Some((pattern, regex)) = &node.pattern {
+        if let Some((_, pattern)) = &node.pattern
             // Patterns are compiled at load time; one missing here never compiled.
-            let matches = regex
-                .as_ref()
-                .is_some_and(|regex| regex.find(text).is_some());
-            if !matches {
-                let message = format!("does not match the pattern {pattern}");
-                self.report(path, Rule::Pattern, message);
-            }
+            && !pattern.as_ref().is_some_and(|pattern| pattern.is_match(text))
+        {
+            self.report_pattern(id, path);
         }
     }
 
-    fn check_number(&mut self, id: NodeId, value: &Value, path: &At<'_>) {
-        let Some(number) = value.as_f64() else { return };
+    #[inline(never)]
+    fn check_length(&mut self, id: NodeId, text: &str, path: &At<'_>) {
+        let node = &self.compiled.nodes[id];
+        let (min_length, max_length) = (node.min_length, node.max_length);
+        let length = text.chars().count() as u64;
+        if let Some(min) = min_length
+            && length < min
+        {
+            self.report(
+                path,
+                Rule::MinLength,
+                format!("is shorter than {min} characters"),
+            );
+        }
+        if let Some(max) = max_length
+            && length > max
+        {
+            self.report(
+                path,
+                Rule::MaxLength,
+                format!("is longer than {max} characters"),
+            );
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report_pattern(&mut self, id: NodeId, path: &At<'_>) {
+        if let Some((pattern, _)) = &self.compiled.nodes[id].pattern {
+            let message = format!("does not match the pattern {pattern}");
+            self.report(path, Rule::Pattern, message);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn check_number(&mut self, id: NodeId, number: f64, path: &At<'_>) {
+        let node = &self.compiled.nodes[id];
+        let below = node.minimum.is_some_and(|(min, exclusive)| {
+            if exclusive {
+                number <= min
+            } else {
+                number < min
+            }
+        });
+        let above = node.maximum.is_some_and(|(max, exclusive)| {
+            if exclusive {
+                number >= max
+            } else {
+                number > max
+            }
+        });
+        if below || above {
+            self.report_range(id, number, path);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report_range(&mut self, id: NodeId, number: f64, path: &At<'_>) {
         let node = &self.compiled.nodes[id];
         let (minimum, maximum) = (node.minimum, node.maximum);
         if let Some((min, exclusive)) = minimum {
@@ -299,15 +487,10 @@ impl<'a> Validator<'a> {
         }
     }
 
-    fn check_array(&mut self, id: NodeId, items: &[Value], path: &At<'_>, depth: usize) {
+    /// `minItems` and `maxItems` of an array of `count` items.
+    pub(crate) fn check_count(&mut self, id: NodeId, count: u64, path: &At<'_>) {
         let node = &self.compiled.nodes[id];
-        let count = items.len() as u64;
-        let (min, max, unique, item_node) = (
-            node.min_items,
-            node.max_items,
-            node.unique_items,
-            node.items,
-        );
+        let (min, max) = (node.min_items, node.max_items);
         if let Some(min) = min
             && count < min
         {
@@ -326,6 +509,12 @@ impl<'a> Validator<'a> {
                 format!("must have at most {max} items, has {count}"),
             );
         }
+    }
+
+    fn check_array(&mut self, id: NodeId, items: &[Value], path: &At<'_>, depth: usize) {
+        self.check_count(id, items.len() as u64, path);
+        let node = &self.compiled.nodes[id];
+        let (unique, item_node) = (node.unique_items, node.items);
         if unique
             && items
                 .iter()
@@ -352,36 +541,38 @@ impl<'a> Validator<'a> {
         let node = &compiled.nodes[id];
         for name in &node.required {
             if !fields.contains_key(name) {
-                self.report(&At::Key(path, name), Rule::Required, "is required".into());
+                self.report_missing(path, name);
             }
         }
         for (name, value) in fields {
-            match node.properties.get(name) {
-                Some(&property) => self.check(property, value, &At::Key(path, name), depth + 1),
-                None => match node.additional {
-                    Additional::Forbidden => self.report(
-                        &At::Key(path, name),
-                        Rule::AdditionalProperties,
-                        "is not a known field".into(),
-                    ),
-                    Additional::Schema(extra) => {
-                        self.check(extra, value, &At::Key(path, name), depth + 1)
-                    }
-                    Additional::Any => {}
-                },
+            let at = At::Key(path, name);
+            let checked_by = match node.properties.get(name) {
+                Some(&property) => Some(property),
+                None => self.unlisted_field(id, &at),
+            };
+            if let Some(field_node) = checked_by {
+                self.check(field_node, value, &at, depth + 1);
             }
         }
     }
-}
 
-fn has_type(instance: &Value, expected: Type) -> bool {
-    match expected {
-        Type::String => instance.is_string(),
-        Type::Integer => instance.is_i64() || instance.is_u64(),
-        Type::Number => instance.is_number(),
-        Type::Boolean => instance.is_boolean(),
-        Type::Array => instance.is_array(),
-        Type::Object => instance.is_object(),
+    /// A `required` field `name` missing from the object at `path`.
+    pub(crate) fn report_missing(&mut self, path: &At<'_>, name: &str) {
+        self.report(&At::Key(path, name), Rule::Required, "is required".into());
+    }
+
+    /// What checks a field of object node `id` that is not among its `properties`: the
+    /// `additionalProperties` schema, or nothing (a forbidden field is reported here).
+    pub(crate) fn unlisted_field(&mut self, id: NodeId, at: &At<'_>) -> Option<NodeId> {
+        match self.compiled.nodes[id].additional {
+            Additional::Forbidden => {
+                let message = "is not a known field".into();
+                self.report(at, Rule::AdditionalProperties, message);
+                None
+            }
+            Additional::Schema(extra) => Some(extra),
+            Additional::Any => None,
+        }
     }
 }
 

@@ -70,17 +70,39 @@ pub fn run(root: &Path, quick: bool) -> Result<String, String> {
     let runner = runner_target.join("release/klarna-bench");
 
     let (iterations, rounds, server_requests) = if quick {
-        ("400", "2", "2000")
+        ("400", "4", "2000")
     } else {
-        ("2000", "5", "8000")
+        ("2000", "10", "8000")
     };
     step("client overhead (concurrency 1 and 64)");
     let client = json_output(Command::new(&runner).args(["client", iterations, rounds]))?;
-    step("encode/decode");
+    step("peak memory (each contender alone in a process, concurrency 64)");
+    let mut footprint = Vec::new();
+    for index in 0..4 {
+        footprint.push(json_output(Command::new(&runner).args([
+            "one",
+            &index.to_string(),
+            "64",
+            iterations,
+        ]))?);
+    }
+    step("encode/decode and pre-send checks");
     let codec = json_output(Command::new(&runner).args(["codec", iterations]))?;
 
     step("simulator vs Prism (64 connections)");
-    let simulator = Server::simulator(&root.join("target/release/klarna-simulator"))?;
+    // Where `cargo build` put the simulator: the workspace's target directory, unless
+    // CARGO_TARGET_DIR says otherwise.
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
+        .unwrap_or_else(|| root.join("target"));
+    let simulator = Server::simulator(&target_dir.join("release/klarna-simulator"))?;
     let prism = Server::prism(root)?;
     let servers = json_output(Command::new(&runner).args([
         "servers",
@@ -102,7 +124,7 @@ pub fn run(root: &Path, quick: bool) -> Result<String, String> {
     step("build times");
     let builds = build_times(root, &bench_dir, &manifest)?;
 
-    let figures = render(&client, &codec, &servers, &builds, quick);
+    let figures = render(&client, &footprint, &codec, &servers, &builds, quick);
     let path = root.join("BENCHMARKS.md");
     let current = std::fs::read_to_string(&path)
         .unwrap_or_else(|_| format!("# Benchmarks\n\n{BEGIN}\n{END}\n"));
@@ -302,7 +324,14 @@ fn mark(met: bool) -> &'static str {
     if met { "met" } else { "**missed**" }
 }
 
-fn render(client: &Value, codec: &Value, servers: &Value, builds: &Builds, quick: bool) -> String {
+fn render(
+    client: &Value,
+    footprint: &[Value],
+    codec: &Value,
+    servers: &Value,
+    builds: &Builds,
+    quick: bool,
+) -> String {
     let mut out = String::new();
     let machine = machine();
     out.push_str(&format!(
@@ -310,42 +339,66 @@ fn render(client: &Value, codec: &Value, servers: &Value, builds: &Builds, quick
         if quick { " --quick" } else { "" }
     ));
     out.push_str(&format!(
-        "### Client overhead (canned loopback server; {} rounds × {} create/read/update iterations per contender, order rotated)\n\n",
+        "### Client overhead (canned loopback server; {} rounds × {} create/read/update iterations per contender, order rotated)\n\n\
+         The ratios are medians over the rounds of the ratio of two batches run in the same round \
+         (quartiles in brackets), so that the machine's drift between rounds cancels out. \
+         Allocations and CPU time are the client side's: the canned server's thread is excluded.\n\n",
         client["rounds"], client["iterations_per_round"]
     ));
-    out.push_str("| contender | concurrency | requests/s | p50 µs | p99 µs | throughput vs baseline |\n|---|---|---|---|---|---|\n");
+    out.push_str(
+        "| contender | concurrency | requests/s | p50 µs | p99 µs | vs baseline | vs openapi-generator | allocations / request | CPU µs / request |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
     let rows = client["client"].as_array().cloned().unwrap_or_default();
-    let baseline = |c: u64| {
-        rows.iter()
-            .find(|r| {
-                r["concurrency"] == c
-                    && r["contender"]
-                        .as_str()
-                        .is_some_and(|n| n.contains("baseline"))
-            })
-            .map(|r| f(&r["summary"]["per_second"]))
-            .unwrap_or(f64::NAN)
-    };
-    let per_second = |name: &str, c: u64| {
-        rows.iter()
-            .find(|r| r["concurrency"] == c && r["contender"] == name)
-            .map(|r| f(&r["summary"]["per_second"]))
-            .unwrap_or(f64::NAN)
+    let ratio = |row: &Value, key: &str| {
+        let r = &row[key];
+        format!(
+            "{:.2}× [{:.2}–{:.2}]",
+            f(&r["median"]),
+            f(&r["q1"]),
+            f(&r["q3"])
+        )
     };
     for row in &rows {
-        let c = row["concurrency"].as_u64().unwrap_or(0);
         let s = &row["summary"];
         out.push_str(&format!(
-            "| {} | {c} | {:.0} | {:.0} | {:.0} | {:.2}× |\n",
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {} | {} | {:.1} | {:.1} |\n",
             row["contender"].as_str().unwrap_or("?"),
+            row["concurrency"],
             f(&s["per_second"]),
             f(&s["p50_us"]),
             f(&s["p99_us"]),
-            f(&s["per_second"]) / baseline(c)
+            ratio(row, "vs_baseline"),
+            ratio(row, "vs_generator"),
+            f(&s["allocs_per_request"]),
+            f(&s["cpu_us_per_request"]),
         ));
     }
-    out.push_str("\n### Encode / decode (ns per operation)\n\n| lines | encode generated | encode plain | ratio | decode generated | decode plain | ratio |\n|---|---|---|---|---|---|---|\n");
-    let mut decode_1000 = f64::NAN;
+    let ours = "klarna-payments";
+    let ogen = "openapi-generator rust client";
+    let find = |name: &str, c: u64| {
+        rows.iter()
+            .find(|r| r["concurrency"] == c && r["contender"] == name)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    out.push_str(
+        "\n### Memory (each contender alone in its own process, concurrency 64, canned server included)\n\n\
+         | contender | peak RSS MiB | allocations / request | bytes allocated / request |\n|---|---|---|---|\n",
+    );
+    for row in footprint {
+        let s = &row["summary"];
+        out.push_str(&format!(
+            "| {} | {:.1} | {:.1} | {:.0} |\n",
+            row["contender"].as_str().unwrap_or("?"),
+            f(&row["peak_rss_kib"]) / 1024.0,
+            f(&s["allocs_per_request"]),
+            f(&s["alloc_bytes_per_request"]),
+        ));
+    }
+    out.push_str("\n### Encode / decode and pre-send checks (ns per operation)\n\n| lines | encode generated | encode plain | ratio | decode generated | decode plain | ratio | checks (schema) | checks (schema + arithmetic) | checks / encode | allocations / check |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let (mut decode_1000, mut check_3, mut check_1000) = (f64::NAN, f64::NAN, f64::NAN);
+    let mut check_allocations: f64 = 0.0;
     for row in codec["codec"].as_array().cloned().unwrap_or_default() {
         let (eg, ep, dg, dp) = (
             f(&row["encode_generated_ns"]),
@@ -353,14 +406,21 @@ fn render(client: &Value, codec: &Value, servers: &Value, builds: &Builds, quick
             f(&row["decode_generated_ns"]),
             f(&row["decode_plain_ns"]),
         );
+        let (cs, ca) = (f(&row["check_schema_ns"]), f(&row["check_all_ns"]));
         if row["lines"] == 1000 {
             decode_1000 = dg / dp;
+            check_1000 = ca / eg;
+        } else {
+            check_3 = ca;
         }
+        check_allocations = check_allocations.max(f(&row["check_allocations"]));
         out.push_str(&format!(
-            "| {} | {eg:.0} | {ep:.0} | {:.2}× | {dg:.0} | {dp:.0} | {:.2}× |\n",
+            "| {} | {eg:.0} | {ep:.0} | {:.2}× | {dg:.0} | {dp:.0} | {:.2}× | {cs:.0} | {ca:.0} | {:.2}× | {:.2} |\n",
             row["lines"],
             eg / ep,
-            dg / dp
+            dg / dp,
+            ca / eg,
+            f(&row["check_allocations"]),
         ));
     }
     out.push_str("\n### Simulator vs Prism (create session, 64 connections)\n\n| server | requests | requests/s | p50 µs | p99 µs | non-200 answers |\n|---|---|---|---|---|---|\n");
@@ -389,14 +449,22 @@ fn render(client: &Value, codec: &Value, servers: &Value, builds: &Builds, quick
          | openapi-generator crate, clean (its default features) | {:.1} |\n",
         builds.ours_clean, builds.ours_touch, builds.ogen_clean
     ));
-    let ours = "klarna-payments";
-    let ogen = "openapi-generator rust client";
-    let r1 = per_second(ours, 1) / baseline(1);
-    let r64 = per_second(ours, 64) / baseline(64);
-    let g1 = per_second(ours, 1) / per_second(ogen, 1);
-    let g64 = per_second(ours, 64) / per_second(ogen, 64);
+    let median = |name: &str, c: u64, key: &str| f(&find(name, c)[key]["median"]);
+    let (r1, r64) = (
+        median(ours, 1, "vs_baseline"),
+        median(ours, 64, "vs_baseline"),
+    );
+    let (g1, g64) = (
+        median(ours, 1, "vs_generator"),
+        median(ours, 64, "vs_generator"),
+    );
+    let allocs = |name: &str, c: u64| f(&find(name, c)["summary"]["allocs_per_request"]);
+    let (a_ours, a_ogen) = (
+        allocs(ours, 1).max(allocs(ours, 64)),
+        allocs(ogen, 1).min(allocs(ogen, 64)),
+    );
     let (sim_ratio, sim_p99_ms) = (sim.0 / prism, sim.1 / 1000.0);
-    let targets: [(&str, String, bool); 9] = [
+    let targets: [(&str, String, bool); 13] = [
         (
             "client ≥ 0.95× baseline, concurrency 1",
             format!("{r1:.2}×"),
@@ -416,6 +484,26 @@ fn render(client: &Value, codec: &Value, servers: &Value, builds: &Builds, quick
             "client ≥ 1.0× openapi-generator, concurrency 64",
             format!("{g64:.2}×"),
             g64 >= 1.0,
+        ),
+        (
+            "allocations per request ≤ openapi-generator's",
+            format!("{a_ours:.1} vs {a_ogen:.1}"),
+            a_ours <= a_ogen,
+        ),
+        (
+            "checks of a 3-line body < 2 µs",
+            format!("{:.2} µs", check_3 / 1000.0),
+            check_3 < 2000.0,
+        ),
+        (
+            "checks of a 1,000-line body < 2× its serialization",
+            format!("{check_1000:.2}×"),
+            check_1000 < 2.0,
+        ),
+        (
+            "checks allocate nothing for a valid body",
+            format!("{check_allocations:.2} per check"),
+            check_allocations < 0.01,
         ),
         (
             "1,000-line decode ≤ 1.2× plain serde",
@@ -473,4 +561,71 @@ fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     format!("{cores} cores ({cpu}), {memory} memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{Builds, render};
+
+    #[test]
+    fn renders_every_table_and_target() {
+        let rows = |c: u64| {
+            [
+                "reqwest + serde_json (baseline)",
+                "klarna-payments",
+                "klarna-payments, pre-send checks off",
+                "openapi-generator rust client",
+            ]
+            .map(|name| {
+                json!({
+                    "contender": name, "concurrency": c,
+                    "vs_baseline": {"median": 0.97, "q1": 0.9, "q3": 1.01},
+                    "vs_generator": {"median": 1.02, "q1": 0.95, "q3": 1.05},
+                    "summary": {"per_second": 1000.0, "p50_us": 90.0, "p99_us": 150.0,
+                                "allocs_per_request": 80.0, "cpu_us_per_request": 30.0,
+                                "alloc_bytes_per_request": 20000.0},
+                    "peak_rss_kib": 14000,
+                })
+            })
+        };
+        let mut all: Vec<_> = rows(1).into();
+        all.extend(rows(64));
+        let client = json!({"client": all, "rounds": 10, "iterations_per_round": 2000});
+        let footprint: Vec<_> = rows(64).into();
+        let codec = json!({"codec": [
+            {"lines": 3, "encode_generated_ns": 1000.0, "encode_plain_ns": 990.0,
+             "decode_generated_ns": 3000.0, "decode_plain_ns": 2500.0,
+             "check_schema_ns": 700.0, "check_all_ns": 800.0, "check_allocations": 0.0},
+            {"lines": 1000, "encode_generated_ns": 250000.0, "encode_plain_ns": 245000.0,
+             "decode_generated_ns": 700000.0, "decode_plain_ns": 690000.0,
+             "check_schema_ns": 170000.0, "check_all_ns": 180000.0, "check_allocations": 0.0}
+        ]});
+        let servers = json!({"servers": [
+            {"server": "klarna-simulator", "non_200": 0,
+             "summary": {"requests": 100, "per_second": 20000.0, "p50_us": 2000.0, "p99_us": 5000.0}},
+            {"server": "prism", "non_200": 0,
+             "summary": {"requests": 100, "per_second": 1500.0, "p50_us": 40000.0, "p99_us": 70000.0}}
+        ]});
+        let builds = Builds {
+            ours_clean: 50.0,
+            ours_touch: 1.0,
+            ogen_clean: 26.0,
+        };
+        let text = render(&client, &footprint, &codec, &servers, &builds, false);
+        for expected in [
+            "| klarna-payments | 64 | 1000 | 90 | 150 | 0.97× [0.90–1.01] | 1.02× [0.95–1.05] | 80.0 | 30.0 |",
+            "| klarna-payments | 13.7 | 80.0 | 20000 |",
+            "| 3 | 1000 | 990 | 1.01× | 3000 | 2500 | 1.20× | 700 | 800 | 0.80× | 0.00 |",
+            "| client ≥ 0.95× baseline, concurrency 64 | 0.97× | met |",
+            "| client ≥ 1.0× openapi-generator, concurrency 1 | 1.02× | met |",
+            "| allocations per request ≤ openapi-generator's | 80.0 vs 80.0 | met |",
+            "| checks of a 3-line body < 2 µs | 0.80 µs | met |",
+            "| checks of a 1,000-line body < 2× its serialization | 0.72× | met |",
+            "| clean build no slower than the openapi-generator crate | 50.0 s vs 26.0 s | **missed** |",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        }
+    }
 }
