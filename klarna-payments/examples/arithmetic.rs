@@ -1,68 +1,38 @@
-//! Let the helpers do Klarna's order arithmetic, and see a mistake caught before
-//! sending. Run: `cargo run -p klarna-payments --example arithmetic`
+//! Klarna's order arithmetic, derived by the request builders, and a mistake caught
+//! before sending. Run: `cargo run -p klarna-payments --example arithmetic`
 
-use klarna_payments::arithmetic::{line_amounts, order_amounts};
-use klarna_payments::types::{OrderLine, OrderLineType, SessionCreate};
+use klarna_payments::request::{OrderLine, SessionCreate};
 use klarna_payments::validation::{Checks, validate};
 
-fn line(
-    kind: OrderLineType,
-    name: &str,
-    unit_price: i64,
-    quantity: i64,
-    discount: i64,
-    rate: i64,
-) -> OrderLine {
-    let amounts = line_amounts(unit_price, quantity, discount, rate).expect("amounts fit in i64");
-    OrderLine::builder()
-        .type_(kind)
-        .name(name)
-        .unit_price(unit_price)
-        .quantity(quantity)
-        .total_discount_amount(discount)
-        .tax_rate(rate)
-        .total_amount(amounts.total_amount)
-        .total_tax_amount(amounts.total_tax_amount)
-        .try_into()
-        .expect("a valid line")
-}
-
 fn main() {
-    let lines = vec![
-        line(
-            OrderLineType::Physical,
-            "Trail shoe",
-            129_900,
-            1,
-            10_000,
-            2500,
-        ),
-        line(
-            OrderLineType::Physical,
-            "Socks (3-pack)",
-            14_900,
-            2,
-            0,
-            2500,
-        ),
-        line(OrderLineType::ShippingFee, "Express", 4_900, 1, 0, 2500),
-    ];
-    let totals = order_amounts("SE", &lines).expect("totals fit in i64");
-    println!(
-        "order_amount {} order_tax_amount {}",
-        totals.order_amount, totals.order_tax_amount
-    );
-
-    let body: SessionCreate = SessionCreate::builder()
+    let body = SessionCreate::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
-        .order_amount(totals.order_amount)
-        .order_tax_amount(totals.order_tax_amount)
-        .order_lines(lines.clone())
-        .try_into()
+        .order_lines([
+            OrderLine::new()
+                .name("Trail shoe")
+                .quantity(1)
+                .unit_price(129_900)
+                .total_discount_amount(10_000)
+                .tax_rate(2500),
+            OrderLine::new()
+                .name("Socks (3-pack)")
+                .quantity(2)
+                .unit_price(14_900)
+                .tax_rate(2500),
+            OrderLine::new()
+                .type_("shipping_fee")
+                .name("Express")
+                .quantity(1)
+                .unit_price(4_900)
+                .tax_rate(2500),
+        ])
+        .build()
         .expect("a valid body");
     println!(
-        "violations in the computed order: {}",
+        "order_amount {} order_tax_amount {:?}; violations: {}",
+        body.order_amount,
+        body.order_tax_amount,
         validate(&body, Checks::default()).len()
     );
 
