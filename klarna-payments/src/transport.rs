@@ -1,6 +1,7 @@
-//! What happens to every request the generated client sends: headers, timeouts,
-//! retries, a bound on the answer's size, and a `tracing` span. Implemented as the
-//! progenitor `ClientHooks` of [`generated::Client`](crate::generated::Client).
+//! What happens to every request: headers, timeouts, retries, a bound on the answer's
+//! size, and a `tracing` span. [`Client`](crate::Client)'s calls use this module's `send`;
+//! requests made through [`generated::Client`](crate::generated::Client) get the same
+//! through its progenitor `ClientHooks`.
 
 use std::fmt;
 use std::future::Future;
