@@ -20,15 +20,21 @@ pub fn order_line(name: &str, unit_price: i64, quantity: i64, tax_rate: i64) -> 
         .expect("a valid order line")
 }
 
-/// A Swedish session with one line of two shoes at 50.00 and 25% tax, totals included.
-pub fn create_body() -> SessionCreate {
-    let line = order_line("Shoe", 5000, 2, 2500);
+/// A Swedish session builder for `lines`, with the order totals they add up to.
+pub fn session_for(lines: Vec<OrderLine>) -> klarna_payments::types::builder::SessionCreate {
+    let totals =
+        klarna_payments::arithmetic::order_amounts("SE", &lines).expect("test amounts are small");
     SessionCreate::builder()
         .purchase_country("SE")
         .purchase_currency("SEK")
-        .order_amount(line.total_amount)
-        .order_tax_amount(line.total_tax_amount)
-        .order_lines(vec![line])
+        .order_amount(totals.order_amount)
+        .order_tax_amount(totals.order_tax_amount)
+        .order_lines(lines)
+}
+
+/// A Swedish session with one line of two shoes at 50.00 and 25% tax, totals included.
+pub fn create_body() -> SessionCreate {
+    session_for(vec![order_line("Shoe", 5000, 2, 2500)])
         .try_into()
         .expect("a valid session")
 }

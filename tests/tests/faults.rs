@@ -11,10 +11,10 @@
 
 use std::time::{Duration, Instant};
 
-use klarna_payments::types::{SessionCreate, SessionUpdate};
+use klarna_payments::types::SessionUpdate;
 use klarna_payments::{Client, Credentials, Error, ErrorCode, RetryPolicy, Text};
 use klarna_simulator::{Close, Fault as SimFault, Operation, Outcome, Simulator, SimulatorHandle};
-use tests::fixtures::order_line;
+use tests::fixtures::{order_line, session_for};
 use tests::scripted::{Fault, Reply, ScriptedServer};
 
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -95,13 +95,7 @@ async fn row(
 const QUICK: Duration = Duration::from_secs(2);
 
 fn create_body() -> klarna_payments::types::builder::SessionCreate {
-    let line = order_line("Shoe", 10_000, 1, 2500);
-    SessionCreate::builder()
-        .purchase_country("SE")
-        .purchase_currency("SEK")
-        .order_amount(line.total_amount)
-        .order_tax_amount(line.total_tax_amount)
-        .order_lines(vec![line])
+    session_for(vec![order_line("Shoe", 10_000, 1, 2500)])
 }
 
 fn simulator_client(simulator: &SimulatorHandle) -> Client {

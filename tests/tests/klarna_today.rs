@@ -7,15 +7,14 @@ use klarna_payments::types::{
     SessionCreate, SessionStatus,
 };
 use klarna_payments::validation::Checks;
-use klarna_payments::{Client, Credentials, Error, ErrorCode, RetryPolicy};
+use klarna_payments::{Client, Error, ErrorCode, RetryPolicy};
 use klarna_simulator::{Simulator, SimulatorHandle};
-use tests::fixtures::order_line;
+use tests::fixtures::{order_line, session_for};
 
 async fn simulator_and_client() -> (SimulatorHandle, Client) {
     let simulator = Simulator::start().await.unwrap();
-    let client = Client::builder()
-        .base_url(simulator.base_url())
-        .credentials(Credentials::new(simulator.username(), simulator.password()))
+    let client = simulator
+        .client_builder()
         .retry_policy(RetryPolicy::none())
         .checks(Checks::default())
         .build()
@@ -24,13 +23,7 @@ async fn simulator_and_client() -> (SimulatorHandle, Client) {
 }
 
 fn body() -> klarna_payments::types::builder::SessionCreate {
-    let line = order_line("Lamp", 10_000, 1, 2500);
-    SessionCreate::builder()
-        .purchase_country("SE")
-        .purchase_currency("SEK")
-        .order_amount(line.total_amount)
-        .order_tax_amount(line.total_tax_amount)
-        .order_lines(vec![line])
+    session_for(vec![order_line("Lamp", 10_000, 1, 2500)])
 }
 
 fn api_code(error: &Error) -> Option<ErrorCode> {
