@@ -345,8 +345,11 @@ fn check_response_leniency(spec: &Value, findings: &mut Vec<Finding>) {
         }
         check_generator_leniency(spec, &pointer, node, findings);
         check_sensitive_fields(&pointer, node, findings);
+        // The `{enum: [null]}` branch of a nullable reference lets only `null` through,
+        // beside a branch that takes the object: it limits nothing Klarna sends.
+        let null_branch = is_null_branch(node) && is_union_branch(&pointer);
         for keyword in STRICT_KEYWORDS {
-            if node.get(keyword).is_some() {
+            if node.get(keyword).is_some() && !(keyword == "enum" && null_branch) {
                 findings.push(finding("strict-response", push(&pointer, keyword),
                     format!("`{keyword}` in a schema reachable from a response makes the generated model reject what Klarna may send"),
                     "keep the limit in the request schema and use a lenient `*_read` schema for responses; \
@@ -412,8 +415,11 @@ fn check_sensitive_fields(pointer: &str, node: &Value, findings: &mut Vec<Findin
 /// What other teams' generators need of a response schema to decode every answer Klarna
 /// may send: Go's client refuses unknown fields in (and under) an object with `required`
 /// properties unless it allows additional properties; and a property that refers to an
-/// object schema is `nullable`, so that a `null` Klarna sends is valid for clients that
-/// follow the spec.
+/// object schema lets a `null` through, written `oneOf: [{$ref: ...}, {enum: [null]}]`, so
+/// that a `null` Klarna sends is valid for clients that follow the spec. (A `$ref` cannot
+/// carry `nullable` in OpenAPI 3.0, and `type: object, nullable: true, allOf: [{$ref: ...}]`
+/// does not let `null` past the referenced schema: since 3.0.3 `nullable` only widens the
+/// `type` beside it, and openapi-python-client reads it that way.)
 fn check_generator_leniency(
     spec: &Value,
     pointer: &str,
@@ -436,24 +442,59 @@ fn check_generator_leniency(
     let Some(properties) = node.get("properties").and_then(Value::as_object) else {
         return;
     };
-    for (name, property) in properties {
-        let Some(reference) = property.get("$ref").and_then(Value::as_str) else {
-            continue;
-        };
-        let is_object = spec::ref_pointer(reference)
+    let refers_to_object = |schema: &Value| {
+        schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(spec::ref_pointer)
             .and_then(|p| spec.pointer(p))
             .and_then(|target| target.get("type"))
             .and_then(Value::as_str)
-            == Some("object");
-        if is_object {
+            == Some("object")
+    };
+    for (name, property) in properties {
+        let branches = |key: &str| {
+            property
+                .get(key)
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+        };
+        let refers = refers_to_object(property)
+            || ["allOf", "oneOf", "anyOf"]
+                .into_iter()
+                .any(|key| branches(key).iter().any(refers_to_object));
+        let lets_null_through = ["oneOf", "anyOf"]
+            .into_iter()
+            .any(|key| branches(key).iter().any(is_null_branch));
+        if refers && !lets_null_through {
             findings.push(finding(
                 "generator-leniency",
                 push(&push(pointer, "properties"), name),
-                format!("`{name}` refers to an object schema that is not `nullable`: a client that follows the spec refuses a `null` here"),
-                "write it as `type: object`, `nullable: true` and `allOf: [{$ref: ...}]` (a `$ref` cannot carry `nullable` in OpenAPI 3.0, and `nullable` takes effect only beside `type`)",
+                format!("`{name}` refers to an object schema but does not let a `null` through: a client that follows the spec refuses a `null` here"),
+                "write it as `oneOf: [{$ref: ...}, {enum: [null]}]` (a `$ref` cannot carry `nullable` in OpenAPI 3.0, \
+                 and `nullable: true` beside `allOf: [{$ref: ...}]` widens only its own `type`: the referenced schema still refuses `null`)",
             ));
         }
     }
+}
+
+/// `{enum: [null]}` without `type`: a schema only `null` matches (OpenAPI 3.0 has no
+/// `type: "null"`). Beside a `$ref` in `oneOf`, every generator here reads the pair as the
+/// referenced model or null (progenitor/typify: `Option<T>`).
+fn is_null_branch(schema: &Value) -> bool {
+    schema.get("type").is_none()
+        && schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|values| matches!(values.as_slice(), [Value::Null]))
+}
+
+/// Whether `pointer` names a branch of a `oneOf` or `anyOf`.
+fn is_union_branch(pointer: &str) -> bool {
+    let mut segments = pointer.rsplit('/');
+    segments.next();
+    matches!(segments.next(), Some("oneOf" | "anyOf"))
 }
 
 /// `x-extensible-enum` lists the known values of a string Klarna extends. Every

@@ -216,9 +216,47 @@ fn response_objects_stay_readable_for_other_generators() {
         found[0].pointer,
         "/components/schemas/thing_read/properties/part"
     );
-    spec["components"]["schemas"]["thing_read"]["properties"]["part"] =
-        json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/part_read"}]});
+    // Nor through `nullable` beside a single-`$ref` `allOf`: since OpenAPI 3.0.3 it widens
+    // only that schema's own `type`, and the referenced schema still refuses `null`.
+    spec["components"]["schemas"]["thing_read"]["properties"]["part"] = json!({
+        "type": "object", "nullable": true,
+        "allOf": [{"$ref": "#/components/schemas/part_read"}]
+    });
+    let found = xtask::rules::validate(&spec);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        (found[0].rule, found[0].pointer.as_str()),
+        (
+            "generator-leniency",
+            "/components/schemas/thing_read/properties/part"
+        )
+    );
+    // A `oneOf` of the reference and a null-only branch lets it through; that branch's
+    // `enum: [null]` is no strict limit.
+    let nullable = json!({"oneOf": [{"$ref": "#/components/schemas/part_read"}, {"enum": [null]}]});
+    spec["components"]["schemas"]["thing_read"]["properties"]["part"] = nullable.clone();
     assert_eq!(xtask::rules::validate(&spec), vec![]);
+    // Any other `enum` there still is.
+    spec["components"]["schemas"]["thing_read"]["properties"]["part"] =
+        json!({"oneOf": [{"$ref": "#/components/schemas/part_read"}, {"enum": [null, "none"]}]});
+    let found = xtask::rules::validate(&spec);
+    assert!(
+        found.iter().any(|f| f.rule == "strict-response"
+            && f.pointer == "/components/schemas/thing_read/properties/part/oneOf/1/enum"),
+        "{found:#?}"
+    );
+    // And a property that can only be null is no nullable reference.
+    spec["components"]["schemas"]["thing_read"]["properties"]["part"] = nullable;
+    spec["components"]["schemas"]["thing_read"]["properties"]["gone"] = json!({"enum": [null]});
+    let found = xtask::rules::validate(&spec);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        (found[0].rule, found[0].pointer.as_str()),
+        (
+            "strict-response",
+            "/components/schemas/thing_read/properties/gone/enum"
+        )
+    );
 }
 
 #[test]
