@@ -13,6 +13,11 @@ use serde_json::Value;
 pub const SPEC_PATH: &str = "openapi/klarna-payments.yaml";
 /// The progenitor `inner_type` (the hooks' per-client settings).
 pub const INNER_TYPE: &str = "crate::transport::Transport";
+/// The progenitor `interface`: `Positional` makes each operation one documented
+/// `Client` method taking its parameters and body, and keeps typify's struct builders
+/// (undocumented setters) out of the models; request bodies are built with the
+/// documented `klarna_payments::request` builders instead.
+pub const INTERFACE: &str = "Positional";
 /// Extra derives on every generated type.
 pub const DERIVES: &[&str] = &["PartialEq"];
 /// The vendor extension that lists the known values of an extensible string.
@@ -122,7 +127,7 @@ pub fn generate_api_invocation(enums: &[ExtensibleEnum]) -> String {
         })
         .collect();
     format!(
-        "progenitor_macro::generate_api!(\n    spec = \"{SPEC_PATH}\",\n    interface = Builder,\n    \
+        "progenitor_macro::generate_api!(\n    spec = \"{SPEC_PATH}\",\n    interface = {INTERFACE},\n    \
          tags = Merged,\n    hooks = Expected,\n    inner_type = {INNER_TYPE},\n    derives = [{}],\n    \
          replace = {{\n{replace}    }},\n    convert = {{\n{convert}    }},\n);\n",
         DERIVES.join(", ")

@@ -1,12 +1,12 @@
 //! The client: three calls, each checked before sending and mapped to one error type.
 //!
 //! The calls build their requests themselves rather than through the generated
-//! builders: the base URL is parsed once (a URL parse, host and all, costs more than
-//! the rest of building a request), the body is serialized once per attempt, and the
-//! answer is decoded from the bytes the transport read, without being copied into a
-//! response again. Headers, timeout, retries, size limit and span are those of the
-//! generated client's hooks (`transport.rs`), and every outcome maps to the same
-//! [`Error`] as the generated code's would.
+//! client's methods: the base URL is parsed once (a URL parse, host and all, costs more
+//! than the rest of building a request), the body is checked and written as JSON in one
+//! pass over it, once per call, and the answer is decoded from the bytes the transport
+//! read, without being copied into a response again. Headers, timeout, retries, size
+//! limit and span are those of the generated client's hooks (`transport.rs`), and every
+//! outcome maps to the same [`Error`] as the generated code's would.
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use crate::error::{
 };
 use crate::transport::{Answer, Built, Bytes, CallRecord, call_span, correlation_id, send};
 use crate::types::{ErrorResponse, MerchantSession, SessionCreate, SessionRead, SessionUpdate};
-use crate::validation::{Checks, SessionRequest, Violation, ViolationKind, validate};
+use crate::validation::{Checks, SessionRequest, Violation, ViolationKind, validate_to_vec};
 
 /// How much of an undecodable body an error keeps.
 const SNIPPET_CHARS: usize = 512;
@@ -114,17 +114,21 @@ struct Prepared<'a> {
     json: Option<Bytes>,
 }
 
-/// The JSON of `body`, into a buffer sized by the previous body of the same operation.
-fn to_json<B: Serialize>(body: &B, hint: Option<&AtomicUsize>) -> serde_json::Result<Vec<u8>> {
+/// A buffer for a body's JSON, sized by the previous body of the same operation.
+fn json_buffer(hint: Option<&AtomicUsize>) -> Vec<u8> {
     let capacity = hint.map_or(0, |h| h.load(Ordering::Relaxed));
-    let mut json = Vec::with_capacity(capacity.clamp(128, 64 * 1024));
-    serde_json::to_writer(&mut json, body)?;
-    if let Some(hint) = hint
-        && (json.len() > capacity || json.len() < capacity / 2)
-    {
-        hint.store(json.len() + json.len() / 8, Ordering::Relaxed);
+    Vec::with_capacity(capacity.clamp(128, 64 * 1024))
+}
+
+/// Remembers the size of a body's JSON for the next buffer when it no longer fits the
+/// hint (larger, or less than half).
+fn remember_size(hint: Option<&AtomicUsize>, json: &[u8]) {
+    if let Some(hint) = hint {
+        let capacity = hint.load(Ordering::Relaxed);
+        if json.len() > capacity || json.len() < capacity / 2 {
+            hint.store(json.len() + json.len() / 8, Ordering::Relaxed);
+        }
     }
-    Ok(json)
 }
 
 impl fmt::Debug for Client {
@@ -262,40 +266,34 @@ impl Client {
         &self.api
     }
 
-    /// Opens a session (`createCreditSession`). Accepts a [`SessionCreate`] or its
-    /// builder. Not retried once it may have reached Klarna (see [`RetryPolicy`](crate::RetryPolicy)).
+    /// Opens a session (`createCreditSession`). Accepts a [`SessionCreate`] or a
+    /// [`request::SessionCreate`](crate::request::SessionCreate). Not retried once it may have reached Klarna (see [`RetryPolicy`](crate::RetryPolicy)).
     pub async fn create_session<B>(&self, body: B) -> Result<Response<MerchantSession>, Error>
     where
         B: TryInto<SessionCreate>,
         B::Error: fmt::Display + 'static,
     {
         // The body is checked and serialized here, and not kept while the call waits.
-        let prepared = {
-            let body: SessionCreate = self.checked(body)?;
-            self.prepare(&CREATE, None, Some(&body))
-        };
+        let prepared = self.checked::<SessionCreate, _>(&CREATE, None, body)?;
         self.call(&CREATE, prepared, decode_json).await
     }
 
     /// Reads a session (`readCreditSession`).
     pub async fn read_session(&self, session_id: &str) -> Result<Response<SessionRead>, Error> {
         check_session_id(session_id)?;
-        let prepared = self.prepare(&READ, Some(session_id), None::<&()>);
+        let prepared = self.prepare(&READ, Some(session_id), None::<(&(), _)>);
         self.call(&READ, prepared, decode_json).await
     }
 
     /// Replaces fields of a session (`updateCreditSession`). Accepts a
-    /// [`SessionUpdate`] or its builder.
+    /// [`SessionUpdate`] or a [`request::SessionUpdate`](crate::request::SessionUpdate).
     pub async fn update_session<B>(&self, session_id: &str, body: B) -> Result<Response<()>, Error>
     where
         B: TryInto<SessionUpdate>,
         B::Error: fmt::Display + 'static,
     {
         check_session_id(session_id)?;
-        let prepared = {
-            let body: SessionUpdate = self.checked(body)?;
-            self.prepare(&UPDATE, Some(session_id), Some(&body))
-        };
+        let prepared = self.checked::<SessionUpdate, _>(&UPDATE, Some(session_id), body)?;
         self.call(&UPDATE, prepared, decode_nothing).await
     }
 
@@ -308,21 +306,22 @@ impl Client {
     /// cancelled the session.
     pub async fn cancel_session(&self, session_id: &str) -> Result<Response<()>, Error> {
         check_session_id(session_id)?;
-        let prepared = self.prepare(&CANCEL, Some(session_id), None::<&()>);
+        let prepared = self.prepare(&CANCEL, Some(session_id), None::<(&(), _)>);
         self.call(&CANCEL, prepared, decode_nothing).await
     }
 
-    /// What the generated builder's `send` does before sending: the URL, then the JSON
-    /// body; its failures are reqwest's builder errors, as there.
+    /// What the generated method does before sending: the URL, then the JSON
+    /// body; its failures are reqwest's builder errors, as there. `json` is the body's
+    /// JSON, written beforehand (an error when the body has none).
     fn prepare<B: Serialize>(
         &self,
         operation: &Operation,
         session_id: Option<&str>,
-        body: Option<&B>,
+        body: Option<(&B, serde_json::Result<Vec<u8>>)>,
     ) -> Result<Prepared<'_>, reqwest::Error> {
         let (target, url) = self.target(operation, session_id)?;
         let json = match body {
-            Some(body) => Some(Bytes::from(match to_json(body, operation.body_hint) {
+            Some((body, json)) => Some(Bytes::from(match json {
                 Ok(json) => json,
                 Err(_) => self.json_via_reqwest(operation, url.as_str(), body)?,
             })),
@@ -331,7 +330,7 @@ impl Client {
         Ok(Prepared { target, url, json })
     }
 
-    /// Sends a prepared `operation` as the generated builder's `send` would (same URL,
+    /// Sends a prepared `operation` as the generated method would (same URL,
     /// headers, JSON body, the hooks' timeout and transport), decodes the answer as it
     /// would, and maps the outcome to [`Error`].
     async fn call<T>(
@@ -456,19 +455,29 @@ impl Client {
         Ok(json.map(<[u8]>::to_vec).unwrap_or_default())
     }
 
-    fn checked<T, B>(&self, body: B) -> Result<T, Error>
+    /// The body converted, checked and written as JSON in one pass over it
+    /// ([`validate_to_vec`]), then the call prepared; or why the body cannot be sent.
+    fn checked<T, B>(
+        &self,
+        operation: &Operation,
+        session_id: Option<&str>,
+        body: B,
+    ) -> Result<Result<Prepared<'_>, reqwest::Error>, Error>
     where
         T: SessionRequest,
         B: TryInto<T>,
         B::Error: fmt::Display + 'static,
     {
-        let body = body.try_into().map_err(builder_error)?;
-        let violations = validate(&body, self.checks);
-        if violations.is_empty() {
-            Ok(body)
-        } else {
-            Err(InvalidRequest { violations }.into())
+        let body: T = body.try_into().map_err(builder_error)?;
+        let buffer = json_buffer(operation.body_hint);
+        let (json, violations) = validate_to_vec(&body, self.checks, buffer);
+        if !violations.is_empty() {
+            return Err(InvalidRequest { violations }.into());
         }
+        if let Ok(json) = &json {
+            remember_size(operation.body_hint, json);
+        }
+        Ok(self.prepare(operation, session_id, Some((&body, json))))
     }
 
     /// The [`Error`] for a failed call: what the generated code's error for the same
@@ -663,31 +672,16 @@ impl From<crate::validation::Violation> for InvalidRequest {
 }
 
 /// A body that could not be built: the violations of a [`request`](crate::request)
-/// builder as they are, or the message of a generated builder with the field it names
-/// (`error converting supplied value for locale: …` names `locale`).
+/// builder as they are, or the message of any other conversion into the model.
 fn builder_error<E: fmt::Display + 'static>(error: E) -> Error {
     if let Some(invalid) = (&error as &dyn std::any::Any).downcast_ref::<InvalidRequest>() {
         return Error::InvalidRequest(invalid.clone());
     }
-    let message = error.to_string();
-    let field = [
-        "error converting supplied value for ",
-        "no value supplied for ",
-    ]
-    .iter()
-    .find_map(|prefix| message.strip_prefix(prefix))
-    .map(|rest| rest.split(':').next().unwrap_or(rest).trim().to_string())
-    .unwrap_or_default();
-    let rule = if message.starts_with("no value supplied") {
-        klarna_schema::Rule::Required
-    } else {
-        klarna_schema::Rule::Type
-    };
     Error::InvalidRequest(InvalidRequest {
         violations: vec![Violation {
-            field,
-            kind: ViolationKind::Schema(rule),
-            message,
+            field: String::new(),
+            kind: ViolationKind::Schema(klarna_schema::Rule::Type),
+            message: error.to_string(),
         }],
     })
 }

@@ -4,9 +4,16 @@
 //! `openapi/generated/` for review.
 //!
 //! Strings whose values Klarna extends (`x-extensible-enum` in the spec) are replaced by
-//! the types of [`crate::extensible`]. The builders and `types` are documented from the
-//! spec's descriptions; the few items progenitor emits without one are exempt from
-//! `missing_docs`.
+//! the types of [`crate::extensible`]. The interface is positional: each operation is one
+//! [`Client`] method taking its path parameters and a `&` body, and the models have no
+//! builders (bodies are built with [`crate::request`]). `Client`, its methods, and every
+//! type are documented from the spec's descriptions.
+//!
+//! Undocumented, hence `allow(missing_docs)`: 62 model fields (e.g.
+//! `SessionCreate::purchase_country`) whose property is a bare `$ref` (51; OpenAPI 3.0
+//! ignores a description beside `$ref`) or a nullable `oneOf: [{$ref}, {enum: [null]}]`
+//! without its own description (11), so typify has no text for them; their types carry
+//! the docs.
 #![allow(missing_docs)]
 
 /// What the generated code imports as `progenitor::progenitor_client`. Naming the

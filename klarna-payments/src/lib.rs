@@ -41,8 +41,11 @@
 //! # }
 //! ```
 //!
-//! The generated models' own builders (`types::SessionCreate::builder()`) work too;
-//! their checks run when the client sends the body.
+//! The builders' [`build`](request::SessionCreate::build) gives the generated model
+//! ([`types::SessionCreate`], …), which the client also accepts as it is: a model made or
+//! changed by hand is checked against the spec and Klarna's arithmetic before it is sent.
+//! The generated models have no builders of their own; [`request`] is the one way to
+//! build a body from plain values.
 //!
 //! ## Privacy
 //!
@@ -74,7 +77,6 @@ pub mod request;
 mod retry;
 mod sensitive;
 pub mod spec;
-mod text;
 mod tls;
 pub mod transport;
 pub mod validation;
@@ -90,11 +92,10 @@ pub use error::{
 };
 pub use retry::RetryPolicy;
 pub use sensitive::Sensitive;
-pub use text::Text;
 
-/// Every model of the spec: the generated request and response types, their builders,
-/// and the [extensible enums](crate::extensible) that stand in for Klarna's open value
-/// lists.
+/// Every model of the spec: the generated request and response types (built with the
+/// [`request`] builders), and the [extensible enums](crate::extensible)
+/// that stand in for Klarna's open value lists.
 pub mod types {
     pub use crate::extensible::*;
     pub use crate::generated::types::*;

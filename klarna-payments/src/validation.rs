@@ -141,19 +141,23 @@ impl Checks {
 /// ([`ArithmeticRule::UpdateTotals`]).
 ///
 /// ```
-/// use klarna_payments::types::{OrderLine, SessionCreate};
+/// use klarna_payments::request::{OrderLine, SessionCreate};
 /// use klarna_payments::validation::{validate, Checks};
 ///
-/// let body: SessionCreate = SessionCreate::builder()
+/// let mut body = SessionCreate::new()
 ///     .purchase_country("SE")
 ///     .purchase_currency("SEK")
-///     .order_amount(1000)
-///     .order_lines(vec![])
-///     .try_into()
+///     .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(1000)])
+///     .build()
 ///     .unwrap();
+/// assert!(validate(&body, Checks::default()).is_empty());
+///
+/// // A model changed after it was built is checked again (the client does so before sending).
+/// body.order_lines.clear();
 /// let violations = validate(&body, Checks::default());
 /// assert_eq!(violations[0].field, "order_lines");
 /// assert_eq!(violations[0].message, "order_lines: must have at least 1 item(s), has 0");
+/// assert_eq!(violations[1].field, "order_amount");
 /// ```
 pub fn validate<T: SessionRequest>(body: &T, checks: Checks) -> Vec<Violation> {
     let mut found: Vec<Violation> = Vec::new();
@@ -163,13 +167,52 @@ pub fn validate<T: SessionRequest>(body: &T, checks: Checks) -> Vec<Violation> {
         // answer is the one `validate` of `serde_json::to_value(body)` gives.
         match spec::document().validate_serialize(T::SCHEMA, body) {
             Ok(violations) => found.extend(violations.into_iter().map(Violation::from)),
-            Err(error) => found.push(Violation {
-                field: String::new(),
-                kind: ViolationKind::Schema(klarna_schema::Rule::Type),
-                message: format!("request body cannot be serialised: {error}"),
-            }),
+            Err(error) => found.push(unserializable(&error)),
         }
     }
+    check_arithmetic(body, checks, &mut found);
+    found
+}
+
+/// [`validate`] and the JSON of `body` (what `serde_json::to_vec` writes, after the
+/// bytes of `out`) from one pass over the body: the schema checks run while it is
+/// written. The JSON is an error only when the body has no JSON form, which the
+/// violations then report too when the schema checks are on.
+pub(crate) fn validate_to_vec<T: SessionRequest>(
+    body: &T,
+    checks: Checks,
+    mut out: Vec<u8>,
+) -> (serde_json::Result<Vec<u8>>, Vec<Violation>) {
+    let mut found: Vec<Violation> = Vec::new();
+    let json = if checks.schema {
+        match spec::document().validate_to_vec(T::SCHEMA, body, out) {
+            Ok((json, violations)) => {
+                found.extend(violations.into_iter().map(Violation::from));
+                Ok(json)
+            }
+            Err(error) => {
+                found.push(unserializable(&error));
+                Err(error)
+            }
+        }
+    } else {
+        serde_json::to_writer(&mut out, body).map(|()| out)
+    };
+    check_arithmetic(body, checks, &mut found);
+    (json, found)
+}
+
+/// The violation of a body that has no JSON form.
+fn unserializable(error: &serde_json::Error) -> Violation {
+    Violation {
+        field: String::new(),
+        kind: ViolationKind::Schema(klarna_schema::Rule::Type),
+        message: format!("request body cannot be serialised: {error}"),
+    }
+}
+
+/// Klarna's order arithmetic on `body`, after the schema's violations.
+fn check_arithmetic<T: SessionRequest>(body: &T, checks: Checks, found: &mut Vec<Violation>) {
     if checks.arithmetic {
         let order = body.order();
         if T::MERGED {
@@ -185,5 +228,4 @@ pub fn validate<T: SessionRequest>(body: &T, checks: Checks) -> Vec<Violation> {
                 .map(Violation::from),
         );
     }
-    found
 }

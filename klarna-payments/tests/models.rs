@@ -2,8 +2,9 @@
 //! round-trip; request builders and the pre-send check refuse what Klarna refuses,
 //! naming the field.
 
+use klarna_payments::request;
 use klarna_payments::types::{
-    self, ErrorResponse, MerchantSession, OrderLine, SessionCreate, SessionRead, SessionStatus,
+    ErrorResponse, MerchantSession, OrderLine, SessionCreate, SessionRead, SessionStatus,
 };
 use klarna_payments::validation::{Checks, ViolationKind, validate};
 use serde_json::{Value, json};
@@ -153,61 +154,69 @@ fn responses_accept_unknown_fields_values_and_over_long_strings() {
 }
 
 fn line(total: i64) -> OrderLine {
-    OrderLine::builder()
+    request::OrderLine::new()
         .name("Shoe")
         .quantity(1)
         .unit_price(total)
         .total_amount(total)
-        .try_into()
+        .build()
         .unwrap()
 }
 
-fn create_builder() -> types::builder::SessionCreate {
-    SessionCreate::builder()
+fn create_builder() -> request::SessionCreate {
+    request::SessionCreate::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .order_amount(1000)
-        .order_lines(vec![line(1000)])
+        .order_lines([line(1000)])
 }
 
-fn builder_error(builder: types::builder::SessionCreate) -> String {
-    SessionCreate::try_from(builder).unwrap_err().to_string()
+/// The field paths a refused build names.
+fn refused(built: Result<impl std::fmt::Debug, klarna_payments::InvalidRequest>) -> Vec<String> {
+    built
+        .unwrap_err()
+        .violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
 }
 
 #[test]
 fn builders_refuse_bad_country_currency_locale_and_long_fields() {
-    assert!(SessionCreate::try_from(create_builder()).is_ok());
-    assert!(
-        builder_error(create_builder().purchase_country("Sweden")).contains("purchase_country")
+    assert!(create_builder().build().is_ok());
+    assert_eq!(
+        refused(create_builder().purchase_country("Sweden").build()),
+        ["purchase_country"]
     );
-    assert!(
-        builder_error(create_builder().purchase_currency("KRONA")).contains("purchase_currency")
+    assert_eq!(
+        refused(create_builder().purchase_currency("KRONA").build()),
+        ["purchase_currency"]
     );
-    assert!(
-        builder_error(create_builder().locale(klarna_payments::Text("swedish"))).contains("locale")
+    assert_eq!(
+        refused(create_builder().locale("swedish").build()),
+        ["locale"]
     );
     let too_long = "x".repeat(256);
-    assert!(
-        builder_error(create_builder().merchant_reference1(klarna_payments::Text(&too_long)))
-            .contains("merchant_reference1")
+    assert_eq!(
+        refused(create_builder().merchant_reference1(too_long).build()),
+        ["merchant_reference1"]
     );
 
-    let options_error = types::Options::try_from(
-        types::Options::builder().color_border(klarna_payments::Text("orange")),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(options_error.contains("color_border"), "{options_error}");
-    let name_error = OrderLine::try_from(
-        OrderLine::builder()
-            .name("n".repeat(256))
-            .quantity(1)
-            .unit_price(1)
-            .total_amount(1),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(name_error.contains("name"), "{name_error}");
+    assert_eq!(
+        refused(request::Options::new().color_border("orange").build()),
+        ["color_border"]
+    );
+    let long_name = request::OrderLine::new()
+        .name("n".repeat(256))
+        .quantity(1)
+        .unit_price(1)
+        .total_amount(1);
+    assert_eq!(refused(long_name.clone().build()), ["name"]);
+    // Nested, the path says where.
+    assert_eq!(
+        refused(create_builder().order_lines([long_name]).build()),
+        ["order_lines[0].name"]
+    );
 }
 
 fn only_field(body: &SessionCreate) -> Vec<String> {
@@ -225,11 +234,11 @@ fn only_field(body: &SessionCreate) -> Vec<String> {
 
 #[test]
 fn pre_send_check_refuses_empty_and_oversized_order_lines() {
-    let empty: SessionCreate = create_builder()
-        .order_amount(0)
-        .order_lines(vec![])
-        .try_into()
-        .unwrap();
+    // Built valid, then changed: `build()` itself refuses both counts.
+    let mut empty: SessionCreate = create_builder().build().unwrap();
+    empty.order_lines.clear();
+    empty.order_amount = 0;
+    empty.order_tax_amount = None;
     let violations = validate(&empty, Checks::default());
     assert_eq!(violations.len(), 1);
     assert_eq!(violations[0].field, "order_lines");
@@ -238,11 +247,10 @@ fn pre_send_check_refuses_empty_and_oversized_order_lines() {
         ViolationKind::Schema(klarna_schema::Rule::MinItems)
     );
 
-    let huge: SessionCreate = create_builder()
-        .order_amount(1001)
-        .order_lines(vec![line(1); 1001])
-        .try_into()
-        .unwrap();
+    let mut huge: SessionCreate = create_builder().build().unwrap();
+    huge.order_lines = vec![line(1); 1001];
+    huge.order_amount = 1001;
+    huge.order_tax_amount = None;
     let violations = validate(&huge, Checks::default());
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert_eq!(violations[0].field, "order_lines");
@@ -254,14 +262,14 @@ fn pre_send_check_refuses_empty_and_oversized_order_lines() {
     let thousand: SessionCreate = create_builder()
         .order_amount(1000)
         .order_lines(vec![line(1); 1000])
-        .try_into()
+        .build()
         .unwrap();
     assert_eq!(validate(&thousand, Checks::default()), vec![]);
 }
 
 #[test]
 fn pre_send_check_refuses_integer_ranges_the_types_cannot() {
-    let mut body: SessionCreate = create_builder().try_into().unwrap();
+    let mut body: SessionCreate = create_builder().build().unwrap();
     body.order_lines[0].tax_rate = Some(10_001);
     body.order_lines[0].quantity = -1;
     body.order_lines[0].total_discount_amount = Some(-5);

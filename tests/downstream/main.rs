@@ -2,8 +2,9 @@
 //! the quickstart's calls against the simulator.
 
 use klarna_payments::arithmetic::line_amounts;
-use klarna_payments::types::{OrderLine, OrderLineType, SessionCreate, SessionUpdate};
-use klarna_payments::{Client, Credentials, Environment, ErrorCode, Region, Text};
+use klarna_payments::request::{OrderLine, SessionCreate, SessionUpdate};
+use klarna_payments::types::OrderLineType;
+use klarna_payments::{Client, Credentials, Environment, ErrorCode, Region};
 
 #[tokio::main]
 async fn main() {
@@ -40,34 +41,30 @@ async fn main() {
         .build()
         .expect("a client for the simulator");
     let amounts = line_amounts(12_900, 2, 0, 2500).expect("small amounts");
-    let line: OrderLine = OrderLine::builder()
+    // The builder derives the line's and the order's totals.
+    let line = OrderLine::new()
         .type_(OrderLineType::Physical)
         .name("Trail shoe")
         .quantity(2)
         .unit_price(12_900)
-        .tax_rate(2500)
-        .total_amount(amounts.total_amount)
-        .total_tax_amount(amounts.total_tax_amount)
-        .try_into()
-        .expect("a valid line");
+        .tax_rate(2500);
     let created = client
         .create_session(
-            SessionCreate::builder()
+            SessionCreate::new()
                 .purchase_country("SE")
                 .purchase_currency("SEK")
-                .locale(Text("sv-SE"))
-                .order_amount(amounts.total_amount)
-                .order_tax_amount(amounts.total_tax_amount)
-                .order_lines(vec![line]),
+                .locale("sv-SE")
+                .order_lines([line]),
         )
         .await
         .expect("create");
     let read = client.read_session(&created.session_id).await.expect("read");
     assert_eq!(read.order_amount, Some(amounts.total_amount));
+    assert_eq!(read.order_tax_amount, Some(amounts.total_tax_amount));
     client
         .update_session(
             &created.session_id,
-            SessionUpdate::builder().merchant_reference1(Text("ORDER-7")),
+            SessionUpdate::new().merchant_reference1("ORDER-7"),
         )
         .await
         .expect("update");

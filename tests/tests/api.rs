@@ -124,16 +124,15 @@ fn a_value_that_breaks_the_spec_names_its_klarna_path() {
 }
 
 #[tokio::test]
-async fn generated_builder_failures_name_the_field_too() {
+async fn builder_failures_handed_to_the_client_name_the_field_too() {
     let (_simulator, client) = simulator_client().await;
     let error = client
         .create_session(
-            types::SessionCreate::builder()
+            SessionCreate::new()
                 .purchase_country("SE")
                 .purchase_currency("SEK")
-                .order_amount(0)
-                .order_lines(vec![])
-                .locale(klarna_payments::Text("swedish")),
+                .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(100)])
+                .locale("swedish"),
         )
         .await
         .unwrap_err();
@@ -159,13 +158,14 @@ async fn an_update_with_lines_but_no_totals_is_caught_before_sending() {
         .tax_rate(2500)
         .build()
         .unwrap();
-    let error = client
-        .update_session(
-            "s-1",
-            types::SessionUpdate::builder().order_lines(vec![line.clone()]),
-        )
-        .await
-        .unwrap_err();
+    // A model whose totals were left out (the request builder would derive them).
+    let mut update: types::SessionUpdate = SessionUpdate::new()
+        .order_lines([line.clone()])
+        .build()
+        .unwrap();
+    update.order_amount = None;
+    update.order_tax_amount = None;
+    let error = client.update_session("s-1", update).await.unwrap_err();
     let Error::InvalidRequest(invalid) = &error else {
         panic!("{error:?}")
     };

@@ -2,9 +2,9 @@
 //! and the simulator: newer intents, in-store sessions, identity numbers in a read,
 //! cancelling a session, and values this crate does not know yet.
 
+use klarna_payments::request::{Customer, Distribution, SessionCreate, SessionUpdate};
 use klarna_payments::types::{
-    AcquiringChannel, Customer, Distribution, DistributionMethod, Intent, OrderLineType,
-    SessionCreate, SessionStatus,
+    AcquiringChannel, DistributionMethod, Intent, OrderLineType, SessionStatus,
 };
 use klarna_payments::validation::Checks;
 use klarna_payments::{Client, Error, ErrorCode, RetryPolicy};
@@ -22,7 +22,7 @@ async fn simulator_and_client() -> (SimulatorHandle, Client) {
     (simulator, client)
 }
 
-fn body() -> klarna_payments::types::builder::SessionCreate {
+fn body() -> SessionCreate {
     session_for(vec![order_line("Lamp", 10_000, 1, 2500)])
 }
 
@@ -51,11 +51,9 @@ async fn newer_intents_and_values_the_crate_does_not_know_are_sent_and_read_back
 #[tokio::test]
 async fn an_in_store_session_answers_with_a_result_url_and_no_client_token() {
     let (_simulator, client) = simulator_and_client().await;
-    let distribution: Distribution = Distribution::builder()
+    let distribution = Distribution::new()
         .method(DistributionMethod::Qr)
-        .short_code(Some("4711".try_into().unwrap()))
-        .try_into()
-        .unwrap();
+        .short_code("4711");
     let created = client
         .create_session(
             body()
@@ -79,23 +77,30 @@ async fn an_in_store_session_answers_with_a_result_url_and_no_client_token() {
 #[tokio::test]
 async fn a_short_code_must_be_2_to_20_digits() {
     for bad in ["1", "12a", "123456789012345678901"] {
-        let built = Distribution::try_from(
-            Distribution::builder()
-                .method(DistributionMethod::Qr)
-                .short_code(klarna_payments::Text(bad)),
-        );
-        assert!(built.is_err(), "{bad} was accepted");
+        let built = Distribution::new()
+            .method(DistributionMethod::Qr)
+            .short_code(bad)
+            .build();
+        let refused = built.expect_err(bad);
+        let fields: Vec<&str> = refused
+            .violations
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
+        assert_eq!(fields, ["short_code"], "{bad}");
     }
+    let good = Distribution::new()
+        .method(DistributionMethod::Qr)
+        .short_code("4711");
+    assert!(good.build().is_ok());
 }
 
 #[tokio::test]
 async fn identity_numbers_come_back_in_a_read() {
     let (_simulator, client) = simulator_and_client().await;
-    let customer: Customer = Customer::builder()
-        .national_identification_number(Some("197812310000".to_string()))
-        .last_four_ssn(klarna_payments::Text("1234"))
-        .try_into()
-        .unwrap();
+    let customer = Customer::new()
+        .national_identification_number("197812310000")
+        .last_four_ssn("1234");
     let created = client
         .create_session(body().customer(customer))
         .await
@@ -122,8 +127,7 @@ async fn a_cancelled_session_is_gone() {
     let update = client
         .update_session(
             &created.session_id,
-            klarna_payments::types::SessionUpdate::builder()
-                .merchant_reference1(klarna_payments::Text("X")),
+            SessionUpdate::new().merchant_reference1("X"),
         )
         .await
         .unwrap_err();
@@ -152,12 +156,12 @@ async fn an_unknown_line_type_passes_the_pre_send_checks() {
     line.type_ = Some(OrderLineType::from("voucher_bundle"));
     let created = client
         .create_session(
-            SessionCreate::builder()
+            SessionCreate::new()
                 .purchase_country("SE")
                 .purchase_currency("SEK")
                 .order_amount(line.total_amount)
-                .order_tax_amount(line.total_tax_amount)
-                .order_lines(vec![line]),
+                .order_tax_amount(line.total_tax_amount.expect("the fixture sets it"))
+                .order_lines([line]),
         )
         .await
         .unwrap();

@@ -6,8 +6,9 @@
 use std::time::Instant;
 
 use klarna_payments::arithmetic::order_amounts;
-use klarna_payments::types::{OrderLine, SessionCreate, SessionUpdate};
-use klarna_payments::{Client, Credentials, Text};
+use klarna_payments::request;
+use klarna_payments::types::{OrderLine, SessionCreate};
+use klarna_payments::{Client, Credentials};
 use klarna_simulator::Simulator;
 use serde_json::Value;
 use tests::fixtures::order_line;
@@ -72,14 +73,14 @@ async fn worker(client: Client, task: u64, requests: usize) -> (Vec<Expected>, u
         if sessions.is_empty() || roll < 2 {
             let lines = lines(rng.next());
             let totals = order_amounts("SE", &lines).unwrap();
-            let body: SessionCreate = SessionCreate::builder()
+            let body: SessionCreate = request::SessionCreate::new()
                 .purchase_country("SE")
                 .purchase_currency("SEK")
-                .merchant_reference1(Text(&format!("t{task}-s{step}")))
+                .merchant_reference1(format!("t{task}-s{step}"))
                 .order_amount(totals.order_amount)
                 .order_tax_amount(totals.order_tax_amount)
                 .order_lines(lines)
-                .try_into()
+                .build()
                 .unwrap();
             let created = client.create_session(body.clone()).await.unwrap();
             sessions.push(Expected {
@@ -101,8 +102,8 @@ async fn worker(client: Client, task: u64, requests: usize) -> (Vec<Expected>, u
             let lines = lines(rng.next());
             let totals = order_amounts("SE", &lines).unwrap();
             let reference = format!("t{task}-u{step}");
-            let update = SessionUpdate::builder()
-                .merchant_reference1(Text(&reference))
+            let update = request::SessionUpdate::new()
+                .merchant_reference1(reference.as_str())
                 .order_amount(totals.order_amount)
                 .order_tax_amount(totals.order_tax_amount)
                 .order_lines(lines.clone());

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use klarna_payments::types::{OrderLine, SessionCreate, SessionUpdate};
-use klarna_payments::{Client, Credentials, RetryPolicy, Text};
+use klarna_payments::request::{OrderLine, SessionCreate, SessionUpdate};
+use klarna_payments::{Client, Credentials, RetryPolicy};
 use tests::capture::Capture;
 use tests::scripted::{Fault, Reply, ScriptedServer};
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -38,25 +38,23 @@ async fn spans_carry_call_facts_and_never_a_secret() {
         )
         .build()
         .unwrap();
-    let line: OrderLine = OrderLine::builder()
+    let line = OrderLine::new()
         .name("PERSONAL-DATA")
         .quantity(1)
         .unit_price(100)
-        .total_amount(100)
-        .try_into()
-        .unwrap();
-    let create = SessionCreate::builder()
+        .total_amount(100);
+    let create = SessionCreate::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .order_amount(100)
-        .order_lines(vec![line]);
+        .order_lines([line]);
 
     client.create_session(create).await.unwrap();
     client.read_session("sid-1").await.unwrap(); // 503, then 200
     client
         .update_session(
             "sid-1",
-            SessionUpdate::builder().merchant_reference1(Text("PERSONAL-DATA")),
+            SessionUpdate::new().merchant_reference1("PERSONAL-DATA"),
         )
         .await
         .unwrap();
@@ -66,11 +64,11 @@ async fn spans_carry_call_facts_and_never_a_secret() {
         client.read_session("sid-1").await.unwrap_err(),
         client
             .create_session(
-                SessionCreate::builder()
+                SessionCreate::new()
                     .purchase_country("SE")
                     .purchase_currency("SEK")
                     .order_amount(5)
-                    .order_lines(vec![]),
+                    .order_lines(Vec::<OrderLine>::new()),
             )
             .await
             .unwrap_err(),

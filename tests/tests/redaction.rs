@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use klarna_payments::request::{OrderLine, SessionCreate};
 use klarna_payments::{Client, Credentials, RetryPolicy};
 use serde_json::{Value, json};
 use tests::capture::Capture;
@@ -122,17 +123,15 @@ async fn no_planted_token_or_personal_value_is_ever_printed() {
     assert_clean("pretty Debug of the read answer", &format!("{read:#?}"));
     assert_clean("Debug of the session", &format!("{:?}", read.value()));
 
+    let body = SessionCreate::new()
+        .purchase_country("SE")
+        .purchase_currency("SEK")
+        .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(100)])
+        .build()
+        .unwrap();
     let created = client
         .generated()
-        .create_credit_session()
-        .body(
-            klarna_payments::types::SessionCreate::builder()
-                .purchase_country("SE")
-                .purchase_currency("SEK")
-                .order_amount(0)
-                .order_lines(vec![]),
-        )
-        .send()
+        .create_credit_session(&body)
         .await
         .unwrap();
     assert_clean("Debug of the create answer", &format!("{created:?}"));

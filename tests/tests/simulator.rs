@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use chrono::Duration as Hours;
 use klarna_payments::arithmetic::order_amounts;
-use klarna_payments::types::{OrderLine, SessionCreate, SessionUpdate};
+use klarna_payments::request::{self, SessionUpdate};
+use klarna_payments::types::{OrderLine, SessionCreate};
 use klarna_payments::validation::Checks;
-use klarna_payments::{Client, Credentials, Error, ErrorCode, RetryPolicy, Text};
+use klarna_payments::{Client, Credentials, Error, ErrorCode, RetryPolicy};
 use klarna_simulator::{Clock, ManualClock, RateLimit, Simulator, SimulatorHandle};
 use serde_json::{Value, json};
 use tests::fixtures::order_line;
@@ -28,15 +29,15 @@ fn line(name: &str, unit_price: i64, quantity: i64) -> OrderLine {
 
 fn create_body(lines: Vec<OrderLine>) -> SessionCreate {
     let totals = order_amounts("SE", &lines).unwrap();
-    SessionCreate::builder()
+    request::SessionCreate::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
-        .locale(Text("sv-SE"))
-        .merchant_reference1(Text("ORDER-1"))
+        .locale("sv-SE")
+        .merchant_reference1("ORDER-1")
         .order_amount(totals.order_amount)
         .order_tax_amount(totals.order_tax_amount)
         .order_lines(lines)
-        .try_into()
+        .build()
         .unwrap()
 }
 
@@ -81,7 +82,7 @@ async fn create_read_update_read_round_trip() {
 
     let lines = vec![line("Shoe", 10_000, 1), line("Socks", 1_500, 3)];
     let totals = order_amounts("SE", &lines).unwrap();
-    let update = SessionUpdate::builder()
+    let update = SessionUpdate::new()
         .order_amount(totals.order_amount)
         .order_tax_amount(totals.order_tax_amount)
         .order_lines(lines);
@@ -141,7 +142,7 @@ async fn sessions_expire_after_48_hours_on_the_injected_clock() {
     assert_eq!(api(&error).code, Some(ErrorCode::NotFound));
     assert_eq!(api(&error).messages, ["Invalid session id"]);
     let error = client
-        .update_session(&created.session_id, SessionUpdate::builder())
+        .update_session(&created.session_id, SessionUpdate::new())
         .await
         .unwrap_err();
     assert_eq!(api(&error).code, Some(ErrorCode::NotFound));
@@ -208,7 +209,7 @@ async fn every_error_path_carries_code_messages_and_correlation_id() {
     let error = unchecked
         .update_session(
             &created.session_id,
-            SessionUpdate::builder().purchase_currency(Text("EUR")),
+            SessionUpdate::new().purchase_currency("EUR"),
         )
         .await
         .unwrap_err();
@@ -224,7 +225,7 @@ async fn every_error_path_carries_code_messages_and_correlation_id() {
     let error = unchecked
         .update_session(
             &created.session_id,
-            SessionUpdate::builder().merchant_reference2(Text("x")),
+            SessionUpdate::new().merchant_reference2("x"),
         )
         .await
         .unwrap_err();

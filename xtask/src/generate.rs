@@ -14,9 +14,14 @@ pub fn render(spec: &Value) -> Result<String, String> {
     let openapi: openapiv3::OpenAPI = serde_json::from_value(spec.clone())
         .map_err(|e| format!("progenitor cannot read the document: {e}"))?;
     let enums = codegen::extensible_enums(spec)?;
+    let interface = match codegen::INTERFACE {
+        "Positional" => progenitor::InterfaceStyle::Positional,
+        "Builder" => progenitor::InterfaceStyle::Builder,
+        other => return Err(format!("unknown progenitor interface `{other}`")),
+    };
     let mut settings = progenitor::GenerationSettings::default();
     settings
-        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_interface(interface)
         .with_tag(progenitor::TagStyle::Merged)
         .with_hooks(progenitor::HooksMode::Expected)
         .with_inner_type(codegen::INNER_TYPE.parse().map_err(|_| "bad inner type")?);
