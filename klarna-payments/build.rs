@@ -1,6 +1,7 @@
 //! Derives from the spec, into `OUT_DIR`:
 //! - `klarna-payments.json`: the spec as JSON, embedded for request validation;
-//! - `generate_api.rs`: the `progenitor` macro call, one `replace` per extensible enum;
+//! - `generate_api.rs`: the `progenitor` macro call, one `replace` per extensible enum
+//!   and one `convert` per redacted string schema;
 //! - `extensible.rs`: the Rust types of those enums (see `codegen.rs`);
 //! - `request_builders.rs`: a builder per request object (see `codegen_requests.rs`).
 
@@ -24,13 +25,16 @@ fn main() {
     let enums = codegen::extensible_enums(&value)
         .unwrap_or_else(|e| panic!("{spec_path}: {e}; run `cargo xtask validate`"));
 
+    let redacted = codegen::redacted_strings(&value)
+        .unwrap_or_else(|e| panic!("{spec_path}: {e}; run `cargo xtask validate`"));
+
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let out = Path::new(&out);
     let json = serde_json::to_string(&value).expect("a parsed YAML value serialises to JSON");
     write(&out.join("klarna-payments.json"), &json);
     write(
         &out.join("generate_api.rs"),
-        &codegen::generate_api_invocation(&enums),
+        &codegen::generate_api_invocation(&enums, &redacted),
     );
     write(
         &out.join("extensible.rs"),

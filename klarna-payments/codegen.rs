@@ -26,6 +26,20 @@ pub const EXTENSION: &str = "x-extensible-enum";
 /// of that format becomes: tokens (`secret`) and shoppers' personal data
 /// (`personal-data`). Other generators read them as plain strings.
 pub const REDACTED_FORMATS: &[&str] = &["secret", "personal-data"];
+/// The keywords a redacted string may carry besides `type` and `format`: its limits,
+/// which the conversion must name exactly (progenitor matches a schema whole, apart
+/// from its description, title, example and the like).
+pub const REDACTED_LIMITS: &[&str] = &["minLength", "maxLength", "pattern"];
+/// Keywords that do not take part in progenitor's match.
+const METADATA: &[&str] = &[
+    "description",
+    "title",
+    "example",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+];
 /// The type of strings in [`REDACTED_FORMATS`], as seen from the generated code.
 pub const REDACTED_TYPE: &str = "crate::sensitive::Sensitive";
 /// Where the hand-written extensible types live, as seen from the generated code.
@@ -98,6 +112,56 @@ pub fn extensible_enums(spec: &Value) -> Result<Vec<ExtensibleEnum>, String> {
     Ok(found)
 }
 
+/// Every distinct string schema of the spec with a redacted format, as the schema a
+/// progenitor `convert` entry must name to turn it into [`REDACTED_TYPE`] (`type`,
+/// `format` and the limits of [`REDACTED_LIMITS`]), in a stable order; or which string
+/// carries a keyword that would keep it from matching (and so from being redacted).
+pub fn redacted_strings(spec: &Value) -> Result<Vec<Value>, String> {
+    fn walk(pointer: &str, node: &Value, found: &mut Vec<Value>) -> Result<(), String> {
+        match node {
+            Value::Object(map) => {
+                let format = map.get("format").and_then(Value::as_str);
+                if map.get("type").and_then(Value::as_str) == Some("string")
+                    && format.is_some_and(|f| REDACTED_FORMATS.contains(&f))
+                {
+                    let mut schema = serde_json::Map::new();
+                    for (key, value) in map {
+                        if key == "type"
+                            || key == "format"
+                            || REDACTED_LIMITS.contains(&key.as_str())
+                        {
+                            schema.insert(key.clone(), value.clone());
+                        } else if !METADATA.contains(&key.as_str()) {
+                            return Err(format!(
+                                "{pointer}: a `format: {}` string cannot carry `{key}` (it would not be redacted)",
+                                format.unwrap_or_default()
+                            ));
+                        }
+                    }
+                    let schema = Value::Object(schema);
+                    if !found.contains(&schema) {
+                        found.push(schema);
+                    }
+                }
+                for (key, child) in map {
+                    walk(&format!("{pointer}/{key}"), child, found)?;
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    walk(&format!("{pointer}/{i}"), child, found)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    let mut found = Vec::new();
+    walk("", spec, &mut found)?;
+    found.sort_by_key(|schema| schema.to_string());
+    Ok(found)
+}
+
 /// `buy_and_tokenize` → `BuyAndTokenize`, `IN_STORE` → `InStore`.
 pub fn pascal_case(text: &str) -> String {
     text.split(|c: char| !c.is_ascii_alphanumeric())
@@ -115,15 +179,25 @@ pub fn pascal_case(text: &str) -> String {
 
 /// The `generate_api!` invocation the crate compiles (`progenitor` names the local
 /// module that re-exports `progenitor_client`, see `src/generated.rs`).
-pub fn generate_api_invocation(enums: &[ExtensibleEnum]) -> String {
+/// `redacted` is what [`redacted_strings`] found.
+pub fn generate_api_invocation(enums: &[ExtensibleEnum], redacted: &[Value]) -> String {
     let replace: String = enums
         .iter()
         .map(|e| format!("        {0} = {EXTENSIBLE_MODULE}::{0},\n", e.rust_name))
         .collect();
-    let convert: String = REDACTED_FORMATS
+    let convert: String = redacted
         .iter()
-        .map(|format| {
-            format!("        {{ type = \"string\", format = \"{format}\" }} = {REDACTED_TYPE},\n")
+        .map(|schema| {
+            let keys: Vec<String> = schema
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(key, value)| match value {
+                    Value::String(text) => format!("{key} = {text:?}"),
+                    other => format!("{key} = {other}"),
+                })
+                .collect();
+            format!("        {{ {} }} = {REDACTED_TYPE},\n", keys.join(", "))
         })
         .collect();
     format!(

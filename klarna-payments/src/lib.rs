@@ -49,10 +49,11 @@
 //!
 //! ## Privacy
 //!
-//! Tokens (`client_token`, `authorization_token`) and the shopper's personal data in
-//! answers (addresses, e-mail, phone, date of birth, identity numbers) are
-//! [`Sensitive`] values: `Debug` prints `<redacted>`, and [`Sensitive::expose`] reads
-//! them. Errors quote no string value of an answer, and the `tracing` span of a call
+//! Tokens (`client_token`, `authorization_token`) and the shopper's personal data
+//! (addresses, e-mail, phone, date of birth, identity numbers), in answers and in
+//! request bodies alike, are [`Sensitive`] values: `Debug` prints `<redacted>`, and
+//! [`Sensitive::expose`] reads them. The [`request`] builders' `Debug` redacts the same
+//! fields. Errors quote no string value of a body, and the `tracing` span of a call
 //! carries the operation, attempt, status, correlation id and duration, never headers or
 //! bodies. The credentials are never printed either.
 //!

@@ -63,9 +63,16 @@ macro_rules! request_builder {
         /// Setters take plain values; [`build`](Self::build) checks the result against
         /// the spec. Amounts Klarna checks are derived where they can be (see the
         /// [module docs](crate::request)).
-        #[derive(Clone, Debug, Default, PartialEq)]
+        #[derive(Clone, Default, PartialEq)]
         pub struct $name {
             fields: Map<String, Value>,
+        }
+
+        /// The fields set so far as JSON, with tokens and personal data `<redacted>`.
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                debug_redacted(f, stringify!($name), $schema, &self.fields)
+            }
         }
 
         impl $name {
@@ -246,6 +253,65 @@ fn fields_of<T: serde::Serialize>(model: &T) -> Map<String, Value> {
         }
         _ => Map::new(),
     }
+}
+
+/// What a redacted string shows instead of its value.
+const REDACTED: &str = "<redacted>";
+
+/// A builder as `Name {json}`, where every string the spec marks as a token or personal
+/// data (`format: secret` / `personal-data`), and every string under a field the spec
+/// does not describe, shows as `<redacted>`, as the models' [`Sensitive`](crate::Sensitive)
+/// fields do.
+fn debug_redacted(
+    f: &mut std::fmt::Formatter<'_>,
+    name: &str,
+    schema: &str,
+    fields: &Map<String, Value>,
+) -> std::fmt::Result {
+    let mut value = Value::Object(fields.clone());
+    redact(spec::document().schema(schema), &mut value);
+    write!(f, "{name} {value}")
+}
+
+/// Redacts the strings of `value` that `schema` marks, or does not describe.
+fn redact(schema: Option<&'static Value>, value: &mut Value) {
+    let schema = resolve(schema);
+    match value {
+        Value::String(text) => {
+            let format = schema.and_then(|s| s.get("format")).and_then(Value::as_str);
+            if schema.is_none() || matches!(format, Some("secret" | "personal-data")) {
+                *text = REDACTED.to_owned();
+            }
+        }
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                let property = schema
+                    .and_then(|s| s.get("properties"))
+                    .and_then(|p| p.get(key));
+                redact(property, child);
+            }
+        }
+        Value::Array(items) => {
+            let item = schema.and_then(|s| s.get("items"));
+            for child in items {
+                redact(item, child);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `schema`, with its `$ref`s into the spec's components followed.
+fn resolve(mut schema: Option<&'static Value>) -> Option<&'static Value> {
+    for _ in 0..8 {
+        match schema?.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                schema = spec::document().schema(reference.strip_prefix("#/components/schemas/")?);
+            }
+            None => return schema,
+        }
+    }
+    None
 }
 
 /// Checks `value` against spec schema `schema`, then decodes it into the model.

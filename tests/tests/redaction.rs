@@ -154,3 +154,119 @@ async fn no_planted_token_or_personal_value_is_ever_printed() {
     );
     assert_clean("TRACE log", &log);
 }
+
+/// `schema` with its `$ref`s into the spec's components followed.
+fn resolved(mut schema: &Value) -> &Value {
+    while let Some(name) = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    {
+        schema = klarna_payments::spec::document()
+            .schema(name)
+            .expect("every $ref of the spec resolves");
+    }
+    schema
+}
+
+/// Plants a unique marker in every string of `schema` (a spec schema, `$ref`s followed)
+/// that the spec marks as a token or personal data, creating the objects on the way and
+/// going into the elements of arrays already in `value`. Returns the markers planted.
+fn plant_marked(
+    schema: &Value,
+    value: &mut Value,
+    path: &str,
+    planted: &mut Vec<(String, String)>,
+) {
+    let schema = resolved(schema);
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        if let (Some(items), Some(elements)) = (schema.get("items"), value.as_array_mut()) {
+            for (i, element) in elements.iter_mut().enumerate() {
+                plant_marked(items, element, &format!("{path}[{i}]"), planted);
+            }
+        }
+        return;
+    };
+    for (key, property) in properties {
+        let at = format!("{path}.{key}");
+        let format = property.get("format").and_then(Value::as_str);
+        if matches!(format, Some("secret" | "personal-data")) {
+            // Short enough for every length limit, and found nowhere else.
+            let marker = format!("QZ{:02}X", planted.len());
+            value[key.as_str()] = json!(marker);
+            planted.push((at, marker));
+        } else if resolved(property).get("properties").is_some() {
+            let before = planted.len();
+            let mut object = value.get(key.as_str()).cloned().unwrap_or(json!({}));
+            plant_marked(property, &mut object, &at, planted);
+            if planted.len() > before {
+                value[key.as_str()] = object;
+            }
+        } else if property.get("items").is_some()
+            && let Some(elements) = value.get_mut(key.as_str())
+        {
+            plant_marked(property, elements, &at, planted);
+        }
+    }
+}
+
+/// Request bodies: every string the spec marks, wherever a create body can hold it (found
+/// by walking `session_create`, not listed by hand), never shows in the model's `Debug`,
+/// in the request builder's `Debug`, or in the violations of a body that fails its checks.
+#[test]
+fn request_bodies_never_print_marked_strings() {
+    use klarna_payments::types;
+    let spec = klarna_payments::spec::document();
+    let mut body = json!({
+        "purchase_country": "SE",
+        "purchase_currency": "SEK",
+        "order_amount": 100,
+        "order_lines": [{"name": "Shoe", "quantity": 1, "unit_price": 100, "total_amount": 100}],
+    });
+    let mut planted = Vec::new();
+    plant_marked(
+        spec.schema("session_create").unwrap(),
+        &mut body,
+        "",
+        &mut planted,
+    );
+    assert!(
+        planted.len() >= 18,
+        "the spec marks the shopper's addresses and identity: {planted:?}"
+    );
+    let clean = |label: &str, text: &str| {
+        for (field, marker) in &planted {
+            assert!(
+                !text.contains(marker.as_str()),
+                "{label}: {field} is printed: {text}"
+            );
+        }
+    };
+
+    let model: types::SessionCreate = serde_json::from_value(body.clone()).unwrap();
+    // The values are there for the code that sends them...
+    assert_eq!(
+        serde_json::to_value(&model).unwrap()["customer"],
+        body["customer"]
+    );
+    // ...and printed nowhere.
+    clean("Debug of the model", &format!("{model:?}"));
+    clean("pretty Debug of the model", &format!("{model:#?}"));
+    let builder = SessionCreate::from(model.clone());
+    let shown = format!("{builder:?}");
+    clean("Debug of the request builder", &shown);
+    assert!(
+        shown.contains("<redacted>") && shown.contains("\"SE\""),
+        "{shown}"
+    );
+
+    // The markers break some limits (`last_four_ssn` is digits): the refusal names the
+    // fields, not their values.
+    let refused = builder.build().unwrap_err();
+    assert!(!refused.violations.is_empty());
+    clean("violations (Display)", &refused.to_string());
+    clean("violations (Debug)", &format!("{refused:?}"));
+    let check = klarna_payments::validation::validate(&model, Default::default());
+    assert!(!check.is_empty());
+    clean("pre-send checks", &format!("{check:?}"));
+}

@@ -28,10 +28,9 @@ pub fn render(spec: &Value) -> Result<String, String> {
     for derive in codegen::DERIVES {
         settings.with_derive(*derive);
     }
-    for format in codegen::REDACTED_FORMATS {
+    for schema in codegen::redacted_strings(spec)? {
         let schema: schemars::schema::SchemaObject =
-            serde_json::from_value(serde_json::json!({"type": "string", "format": format}))
-                .map_err(|e| format!("bad conversion schema: {e}"))?;
+            serde_json::from_value(schema).map_err(|e| format!("bad conversion schema: {e}"))?;
         settings.with_conversion(schema, codegen::REDACTED_TYPE, std::iter::empty());
     }
     for e in &enums {

@@ -324,6 +324,7 @@ fn check_request_read_only(spec: &Value, findings: &mut Vec<Finding>) {
         if !seen.insert(pointer.clone()) {
             continue;
         }
+        check_sensitive_fields(&pointer, node, findings);
         if node.get("readOnly").and_then(Value::as_bool) == Some(true) {
             findings.push(finding("read-only-in-request", push(&pointer, "readOnly"),
                 "a readOnly field is reachable from a request body; progenitor ignores readOnly, so clients would send it",
@@ -360,7 +361,8 @@ fn check_response_leniency(spec: &Value, findings: &mut Vec<Finding>) {
     }
 }
 
-/// Response properties whose names say they hold a token or a shopper's personal data.
+/// Request and response properties whose names say they hold a token or a shopper's
+/// personal data.
 /// A safety net: such a property must be a string marked `format: secret` or
 /// `format: personal-data`, which the Rust client prints as `<redacted>`.
 const SENSITIVE_NAMES: [&str; 16] = [
@@ -405,7 +407,7 @@ fn check_sensitive_fields(pointer: &str, node: &Value, findings: &mut Vec<Findin
             findings.push(finding(
                 "sensitive-field",
                 here,
-                format!("`{name}` in a response holds a token or personal data but is not marked"),
+                format!("`{name}` holds a token or personal data but is not marked"),
                 "add `format: secret` (tokens) or `format: personal-data` (the shopper's data), so the Rust client never prints it",
             ));
         }

@@ -260,13 +260,32 @@ fn response_objects_stay_readable_for_other_generators() {
 }
 
 #[test]
-fn tokens_and_personal_data_in_responses_are_marked() {
+fn tokens_and_personal_data_in_requests_and_responses_are_marked() {
     single(
         "sensitive-field.yaml",
         "sensitive-field",
         "/components/schemas/thing_read/properties/email",
         "holds a token or personal data",
     );
+    // The same in a request body: the Rust client prints request models too.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid.yaml");
+    let mut spec: serde_json::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    spec["components"]["schemas"]["thing_create"]["properties"]["phone"] =
+        json!({"type": "string", "maxLength": 20});
+    let found = xtask::rules::validate(&spec);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        (found[0].rule, found[0].pointer.as_str()),
+        (
+            "sensitive-field",
+            "/components/schemas/thing_create/properties/phone"
+        )
+    );
+    // Marked, it passes.
+    spec["components"]["schemas"]["thing_create"]["properties"]["phone"]["format"] =
+        json!("personal-data");
+    assert_eq!(xtask::rules::validate(&spec), Vec::new());
 }
 
 #[test]
