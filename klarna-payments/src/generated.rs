@@ -9,10 +9,9 @@
 //! builders (bodies are built with [`crate::request`]). `Client`, its methods, and every
 //! type are documented from the spec's descriptions.
 //!
-//! Undocumented, hence `allow(missing_docs)`: 62 model fields (e.g.
-//! `SessionCreate::purchase_country`) whose property is a bare `$ref` (51; OpenAPI 3.0
-//! ignores a description beside `$ref`) or a nullable `oneOf: [{$ref}, {enum: [null]}]`
-//! without its own description (11), so typify has no text for them; their types carry
+//! Undocumented, hence `allow(missing_docs)`: the model fields (e.g.
+//! `SessionCreate::purchase_country`) whose property is a bare `$ref`, beside which
+//! OpenAPI 3.0 ignores a description, so typify has no text for them; their types carry
 //! the docs.
 #![allow(missing_docs)]
 
