@@ -36,6 +36,19 @@ fn single(fixture: &str, rule: &str, pointer: &str, message_part: &str) -> Findi
     finding
 }
 
+/// The valid fixture, as JSON, for cases built in memory.
+fn valid_spec() -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The rule and pointer of the one finding `spec` must have.
+fn only_finding(spec: &serde_json::Value) -> (&'static str, String) {
+    let found = xtask::rules::validate(spec);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    (found[0].rule, found[0].pointer.clone())
+}
+
 #[test]
 fn the_valid_fixture_and_the_real_spec_pass() {
     assert_eq!(findings("valid.yaml"), vec![]);
@@ -203,9 +216,7 @@ fn response_objects_stay_readable_for_other_generators() {
         "does not allow additional properties",
     );
     // An object reached through a plain `$ref` property cannot be null for some clients.
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid.yaml");
-    let mut spec: serde_json::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut spec = valid_spec();
     spec["components"]["schemas"]["part_read"] =
         json!({"type": "object", "properties": {"n": {"type": "string"}}});
     spec["components"]["schemas"]["thing_read"]["properties"]["part"] =
@@ -222,13 +233,11 @@ fn response_objects_stay_readable_for_other_generators() {
         "type": "object", "nullable": true,
         "allOf": [{"$ref": "#/components/schemas/part_read"}]
     });
-    let found = xtask::rules::validate(&spec);
-    assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(
-        (found[0].rule, found[0].pointer.as_str()),
+        only_finding(&spec),
         (
             "generator-leniency",
-            "/components/schemas/thing_read/properties/part"
+            "/components/schemas/thing_read/properties/part".to_string()
         )
     );
     // A `oneOf` of the reference and a null-only branch lets it through; that branch's
@@ -248,13 +257,11 @@ fn response_objects_stay_readable_for_other_generators() {
     // And a property that can only be null is no nullable reference.
     spec["components"]["schemas"]["thing_read"]["properties"]["part"] = nullable;
     spec["components"]["schemas"]["thing_read"]["properties"]["gone"] = json!({"enum": [null]});
-    let found = xtask::rules::validate(&spec);
-    assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(
-        (found[0].rule, found[0].pointer.as_str()),
+        only_finding(&spec),
         (
             "strict-response",
-            "/components/schemas/thing_read/properties/gone/enum"
+            "/components/schemas/thing_read/properties/gone/enum".to_string()
         )
     );
 }
@@ -268,18 +275,14 @@ fn tokens_and_personal_data_in_requests_and_responses_are_marked() {
         "holds a token or personal data",
     );
     // The same in a request body: the Rust client prints request models too.
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid.yaml");
-    let mut spec: serde_json::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut spec = valid_spec();
     spec["components"]["schemas"]["thing_create"]["properties"]["phone"] =
         json!({"type": "string", "maxLength": 20});
-    let found = xtask::rules::validate(&spec);
-    assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(
-        (found[0].rule, found[0].pointer.as_str()),
+        only_finding(&spec),
         (
             "sensitive-field",
-            "/components/schemas/thing_create/properties/phone"
+            "/components/schemas/thing_create/properties/phone".to_string()
         )
     );
     // Marked, it passes.
