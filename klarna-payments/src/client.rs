@@ -267,15 +267,21 @@ impl Client {
     }
 
     /// Opens a session (`createCreditSession`). Accepts a [`SessionCreate`] or a
-    /// [`request::SessionCreate`](crate::request::SessionCreate). Not retried once it may have reached Klarna (see [`RetryPolicy`](crate::RetryPolicy)).
-    pub async fn create_session<B>(&self, body: B) -> Result<Response<MerchantSession>, Error>
+    /// [`request::SessionCreate`](crate::request::SessionCreate). Not retried once it
+    /// may have reached Klarna (see [`RetryPolicy`](crate::RetryPolicy)).
+    ///
+    /// The body is checked and written as JSON when this is called, and dropped then:
+    /// the returned future holds only the bytes to send.
+    pub fn create_session<B>(
+        &self,
+        body: B,
+    ) -> impl Future<Output = Result<Response<MerchantSession>, Error>> + Send + use<'_, B>
     where
         B: TryInto<SessionCreate>,
         B::Error: fmt::Display + 'static,
     {
-        // The body is checked and serialized here, and not kept while the call waits.
-        let prepared = self.checked::<SessionCreate, _>(&CREATE, None, body)?;
-        self.call(&CREATE, prepared, decode_json).await
+        let prepared = self.checked::<SessionCreate, _>(&CREATE, None, body);
+        async move { self.call(&CREATE, prepared?, decode_json).await }
     }
 
     /// Reads a session (`readCreditSession`).
@@ -287,14 +293,21 @@ impl Client {
 
     /// Replaces fields of a session (`updateCreditSession`). Accepts a
     /// [`SessionUpdate`] or a [`request::SessionUpdate`](crate::request::SessionUpdate).
-    pub async fn update_session<B>(&self, session_id: &str, body: B) -> Result<Response<()>, Error>
+    ///
+    /// The body is checked and written as JSON when this is called, and dropped then,
+    /// as for [`create_session`](Self::create_session).
+    pub fn update_session<B>(
+        &self,
+        session_id: &str,
+        body: B,
+    ) -> impl Future<Output = Result<Response<()>, Error>> + Send + use<'_, B>
     where
         B: TryInto<SessionUpdate>,
         B::Error: fmt::Display + 'static,
     {
-        check_session_id(session_id)?;
-        let prepared = self.checked::<SessionUpdate, _>(&UPDATE, Some(session_id), body)?;
-        self.call(&UPDATE, prepared, decode_nothing).await
+        let prepared = check_session_id(session_id)
+            .and_then(|()| self.checked::<SessionUpdate, _>(&UPDATE, Some(session_id), body));
+        async move { self.call(&UPDATE, prepared?, decode_nothing).await }
     }
 
     /// Cancels an open session (`cancelCreditSession`), for example when the shopper
