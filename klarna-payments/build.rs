@@ -3,12 +3,16 @@
 //! - `generate_api.rs`: the `progenitor` macro call, one `replace` per extensible enum
 //!   and one `convert` per redacted string schema;
 //! - `extensible.rs`: the Rust types of those enums (see `codegen.rs`);
-//! - `request_builders.rs`: a builder per request object (see `codegen_requests.rs`).
+//! - `request_builders.rs`: a builder per request object (see `codegen_requests.rs`);
+//! - `field_walks.rs`: the pre-send check of each request model, field by field (see
+//!   `codegen_checks.rs`).
 
 use std::path::Path;
 
 #[path = "codegen.rs"]
 mod codegen;
+#[path = "codegen_checks.rs"]
+mod codegen_checks;
 #[path = "codegen_requests.rs"]
 mod codegen_requests;
 
@@ -17,6 +21,7 @@ fn main() {
     println!("cargo:rerun-if-changed={spec_path}");
     println!("cargo:rerun-if-changed=codegen.rs");
     println!("cargo:rerun-if-changed=codegen_requests.rs");
+    println!("cargo:rerun-if-changed=codegen_checks.rs");
     let yaml = std::fs::read_to_string(spec_path)
         .unwrap_or_else(|e| panic!("cannot read {spec_path}: {e}"));
     let value: serde_json::Value = serde_yaml::from_str(&yaml).unwrap_or_else(|e| {
@@ -43,6 +48,9 @@ fn main() {
     let builders = codegen_requests::request_builders(&value)
         .unwrap_or_else(|e| panic!("{spec_path}: {e}; run `cargo xtask validate`"));
     write(&out.join("request_builders.rs"), &builders);
+    let walks = codegen_checks::field_walks(&value)
+        .unwrap_or_else(|e| panic!("{spec_path}: {e}; run `cargo xtask validate`"));
+    write(&out.join("field_walks.rs"), &walks);
 }
 
 /// Writes only when the content changed, so an unchanged spec rebuilds nothing.

@@ -58,7 +58,7 @@ pub fn request_builders(spec: &Value) -> Result<String, String> {
 }
 
 /// The schemas of request bodies, by name.
-fn request_roots(spec: &Value) -> Vec<String> {
+pub fn request_roots(spec: &Value) -> Vec<String> {
     let mut roots = Vec::new();
     for path in spec
         .get("paths")
@@ -147,7 +147,7 @@ fn property_doc(schemas: &serde_json::Map<String, Value>, body: &Value) -> Strin
 }
 
 /// A property name as a Rust method name (`type` → `type_`, as typify does).
-fn rust_ident(property: &str) -> String {
+pub fn rust_ident(property: &str) -> String {
     let snake: String = property
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })

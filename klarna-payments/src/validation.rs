@@ -10,10 +10,19 @@ use crate::arithmetic::{self, ArithmeticRule, ArithmeticViolation, OrderView};
 use crate::spec;
 use crate::types::{SessionCreate, SessionUpdate};
 
+// `walk_fields` of every request model, derived from the spec by `build.rs` (see
+// `codegen_checks.rs`).
+include!(concat!(env!("OUT_DIR"), "/field_walks.rs"));
+
 /// A session request body the client can check before sending.
 pub trait SessionRequest: Serialize {
     /// The spec schema the body must satisfy.
     const SCHEMA: &'static str;
+
+    /// Checks the body against [`SCHEMA`](Self::SCHEMA), field by field (code derived
+    /// from the spec), reporting into `checker`; an error when a field has no JSON form.
+    fn check_fields(&self, checker: &mut klarna_schema::FieldChecker<'_>)
+    -> serde_json::Result<()>;
 
     /// The order fields the arithmetic rules look at.
     fn order(&self) -> OrderView<'_>;
@@ -25,6 +34,13 @@ pub trait SessionRequest: Serialize {
 
 impl SessionRequest for SessionCreate {
     const SCHEMA: &'static str = "session_create";
+
+    fn check_fields(
+        &self,
+        checker: &mut klarna_schema::FieldChecker<'_>,
+    ) -> serde_json::Result<()> {
+        self.walk_fields(checker, &klarna_schema::At::Root)
+    }
 
     fn order(&self) -> OrderView<'_> {
         OrderView {
@@ -39,6 +55,13 @@ impl SessionRequest for SessionCreate {
 impl SessionRequest for SessionUpdate {
     const SCHEMA: &'static str = "session_update";
     const MERGED: bool = true;
+
+    fn check_fields(
+        &self,
+        checker: &mut klarna_schema::FieldChecker<'_>,
+    ) -> serde_json::Result<()> {
+        self.walk_fields(checker, &klarna_schema::At::Root)
+    }
 
     fn order(&self) -> OrderView<'_> {
         OrderView {
@@ -162,21 +185,33 @@ impl Checks {
 pub fn validate<T: SessionRequest>(body: &T, checks: Checks) -> Vec<Violation> {
     let mut found: Vec<Violation> = Vec::new();
     if checks.schema {
-        // Checked while the body serializes, against the spec's compiled schema: no
-        // intermediate JSON value, and no allocation unless something is wrong. The
-        // answer is the one `validate` of `serde_json::to_value(body)` gives.
-        match spec::document().validate_serialize(T::SCHEMA, body) {
-            Ok(violations) => found.extend(violations.into_iter().map(Violation::from)),
-            Err(error) => found.push(unserializable(&error)),
-        }
+        check_schema(body, &mut found);
     }
     check_arithmetic(body, checks, &mut found);
     found
 }
 
+/// The spec's constraints on `body`, field by field: no intermediate JSON value, and no
+/// allocation unless something is wrong. The answer is the one `validate` of
+/// `serde_json::to_value(body)` gives (`tests/validation_agrees.rs`). Returns whether
+/// the body has a JSON form.
+fn check_schema<T: SessionRequest>(body: &T, found: &mut Vec<Violation>) -> bool {
+    let mut checker = spec::document().field_checker();
+    let walked = body.check_fields(&mut checker);
+    match walked {
+        Ok(()) => {
+            found.extend(checker.into_violations().into_iter().map(Violation::from));
+            true
+        }
+        Err(error) => {
+            found.push(unserializable(&error));
+            false
+        }
+    }
+}
+
 /// [`validate`] and the JSON of `body` (what `serde_json::to_vec` writes, after the
-/// bytes of `out`) from one pass over the body: the schema checks run while it is
-/// written. The JSON is an error only when the body has no JSON form, which the
+/// bytes of `out`). The JSON is an error only when the body has no JSON form, which the
 /// violations then report too when the schema checks are on.
 pub(crate) fn validate_to_vec<T: SessionRequest>(
     body: &T,
@@ -184,20 +219,10 @@ pub(crate) fn validate_to_vec<T: SessionRequest>(
     mut out: Vec<u8>,
 ) -> (serde_json::Result<Vec<u8>>, Vec<Violation>) {
     let mut found: Vec<Violation> = Vec::new();
-    let json = if checks.schema {
-        match spec::document().validate_to_vec(T::SCHEMA, body, out) {
-            Ok((json, violations)) => {
-                found.extend(violations.into_iter().map(Violation::from));
-                Ok(json)
-            }
-            Err(error) => {
-                found.push(unserializable(&error));
-                Err(error)
-            }
-        }
-    } else {
-        serde_json::to_writer(&mut out, body).map(|()| out)
-    };
+    if checks.schema {
+        check_schema(body, &mut found);
+    }
+    let json = serde_json::to_writer(&mut out, body).map(|()| out);
     check_arithmetic(body, checks, &mut found);
     (json, found)
 }

@@ -31,8 +31,8 @@ pub enum LoadError {
 pub struct SchemaDocument {
     document: Value,
     patterns: HashMap<String, regress::Regex>,
-    compiled: Compiled,
-    named: HashMap<String, usize>,
+    pub(crate) compiled: Compiled,
+    pub(crate) named: HashMap<String, usize>,
 }
 
 impl SchemaDocument {

@@ -31,14 +31,16 @@
 
 mod compile;
 mod document;
+mod fields;
 mod path;
 mod pattern;
 mod serialize;
 mod validate;
 
 pub use document::{LoadError, SchemaDocument};
+pub use fields::{FieldChecker, Property};
 pub use path::{FieldPath, PathSegment};
-pub use validate::{Rule, Violation};
+pub use validate::{At, Rule, Violation};
 
 /// The README's examples, compiled and run as doctests so the registry page stays true.
 #[doc = include_str!("../README.md")]

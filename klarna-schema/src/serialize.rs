@@ -97,7 +97,7 @@ fn check<T: Serialize + ?Sized>(
 /// [`check`] with `hot`, node `id`'s [`Hot`], at hand. (A node's `Hot` describes the
 /// node its references lead to, which is what the value is checked against.)
 #[inline]
-fn check_hot<T: Serialize + ?Sized>(
+pub(crate) fn check_hot<T: Serialize + ?Sized>(
     v: &mut Validator<'_>,
     id: NodeId,
     hot: Hot,

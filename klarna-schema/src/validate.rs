@@ -69,12 +69,15 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Where the walk is: a stack-linked path, turned into a [`FieldPath`] only when a
+/// Where a walk is: a stack-linked path, turned into a [`FieldPath`] only when a
 /// violation is reported, so that walking a valid value allocates nothing for paths.
-#[derive(Clone, Copy)]
-pub(crate) enum At<'p> {
+#[derive(Clone, Copy, Debug)]
+pub enum At<'p> {
+    /// The value checked.
     Root,
+    /// A property of the object at the parent path.
     Key(&'p At<'p>, &'p str),
+    /// An element of the array at the parent path.
     Index(&'p At<'p>, usize),
 }
 
