@@ -25,7 +25,7 @@ use crate::error::{
 };
 use crate::transport::{Answer, Built, Bytes, CallRecord, call_span, correlation_id, send};
 use crate::types::{ErrorResponse, MerchantSession, SessionCreate, SessionRead, SessionUpdate};
-use crate::validation::{Checks, SessionRequest, Violation, ViolationKind, validate_to_vec};
+use crate::validation::{Checks, SessionRequest, Violation, ViolationKind, validate_and_encode};
 
 /// How much of an undecodable body an error keeps.
 const SNIPPET_CHARS: usize = 512;
@@ -469,7 +469,7 @@ impl Client {
     }
 
     /// The body converted, checked and written as JSON in one pass over it
-    /// ([`validate_to_vec`]), then the call prepared; or why the body cannot be sent.
+    /// ([`validate_and_encode`]), then the call prepared; or why the body cannot be sent.
     fn checked<T, B>(
         &self,
         operation: &Operation,
@@ -483,7 +483,7 @@ impl Client {
     {
         let body: T = body.try_into().map_err(builder_error)?;
         let buffer = json_buffer(operation.body_hint);
-        let (json, violations) = validate_to_vec(&body, self.checks, buffer);
+        let (json, violations) = validate_and_encode(&body, self.checks, buffer);
         if !violations.is_empty() {
             return Err(InvalidRequest { violations }.into());
         }

@@ -213,7 +213,7 @@ fn check_schema<T: SessionRequest>(body: &T, found: &mut Vec<Violation>) -> bool
 /// [`validate`] and the JSON of `body` (what `serde_json::to_vec` writes, after the
 /// bytes of `out`). The JSON is an error only when the body has no JSON form, which the
 /// violations then report too when the schema checks are on.
-pub(crate) fn validate_to_vec<T: SessionRequest>(
+pub(crate) fn validate_and_encode<T: SessionRequest>(
     body: &T,
     checks: Checks,
     mut out: Vec<u8>,

@@ -144,48 +144,6 @@ impl SchemaDocument {
         }
     }
 
-    /// [`validate_serialize`](Self::validate_serialize) that also writes the JSON of
-    /// `value` after the bytes of `out`: byte for byte what `serde_json::to_vec` writes,
-    /// from the same single pass over the value. A body that is checked and then sent
-    /// is walked once.
-    ///
-    /// ```
-    /// use klarna_schema::SchemaDocument;
-    /// use serde_json::json;
-    ///
-    /// let doc = SchemaDocument::from_json(json!({
-    ///     "components": {"schemas": {"line": {
-    ///         "type": "object",
-    ///         "properties": {"name": {"type": "string", "maxLength": 3}}
-    ///     }}}
-    /// }))
-    /// .unwrap();
-    /// let (json, violations) = doc
-    ///     .validate_to_vec("line", &json!({"name": "too long"}), Vec::new())
-    ///     .unwrap();
-    /// assert_eq!(json, br#"{"name":"too long"}"#);
-    /// assert_eq!(violations[0].to_string(), "name: is longer than 3 characters");
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// Those of [`validate_serialize`](Self::validate_serialize).
-    pub fn validate_to_vec<T: serde::Serialize + ?Sized>(
-        &self,
-        name: &str,
-        value: &T,
-        mut out: Vec<u8>,
-    ) -> Result<(Vec<u8>, Vec<Violation>), serde_json::Error> {
-        match self.named.get(name) {
-            Some(&id) => crate::serialize::validate_to_vec(&self.compiled, id, value, out),
-            None => {
-                crate::serialize::serializable(value)?;
-                serde_json::to_writer(&mut out, value)?;
-                Ok((out, self.validate(name, &Value::Null)))
-            }
-        }
-    }
-
     /// Every way `instance` breaks `schema`, a schema object of this document (or one
     /// whose `$ref`s point into it).
     ///

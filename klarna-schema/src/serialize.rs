@@ -11,10 +11,6 @@
 //! schemas, and `uniqueItems` or an `enum` listing arrays or objects, which compare it.
 //! For those subtrees alone the value is built with `to_value` and handed to the
 //! `Value` walk; the spec's request schemas have none.
-//!
-//! [`validate_to_vec`] also writes the value's JSON while it checks it, byte for byte
-//! what `serde_json::to_vec` writes, so that a request body is walked once to be both
-//! checked and encoded.
 
 use std::sync::atomic::Ordering;
 
@@ -36,45 +32,6 @@ pub(crate) fn validate<T: Serialize + ?Sized>(
     let mut validator = Validator::new(compiled);
     check(&mut validator, id, value, &At::Root, 0)?;
     Ok(validator.into_violations())
-}
-
-/// [`validate`], writing the JSON of `value` (what `serde_json::to_vec` writes) after
-/// the bytes already in `out`.
-pub(crate) fn validate_to_vec<T: Serialize + ?Sized>(
-    compiled: &Compiled,
-    id: NodeId,
-    value: &T,
-    out: Vec<u8>,
-) -> Result<(Vec<u8>, Vec<Violation>)> {
-    let mut validator = Validator::new(compiled);
-    validator.out = Some(out);
-    check(&mut validator, id, value, &At::Root, 0)?;
-    let out = validator.out.take().unwrap_or_default();
-    Ok((out, validator.into_violations()))
-}
-
-/// Appends raw JSON text to the output, when there is one.
-#[inline]
-fn emit_raw(v: &mut Validator<'_>, text: &[u8]) {
-    if let Some(out) = &mut v.out {
-        out.extend_from_slice(text);
-    }
-}
-
-/// Appends the JSON of `value` to the output, when there is one.
-#[inline]
-fn emit<T: Serialize + ?Sized>(v: &mut Validator<'_>, value: &T) -> Result {
-    match &mut v.out {
-        Some(out) => serde_json::to_writer(out, value),
-        None => Ok(()),
-    }
-}
-
-/// A part of the value no schema constrains: fails where `to_value` would, and is
-/// written to the output as it is.
-fn skip<T: Serialize + ?Sized>(v: &mut Validator<'_>, value: &T) -> Result {
-    value.serialize(Ignore)?;
-    emit(v, value)
 }
 
 /// Surfaces the error `to_value(value)` would give, checking nothing.
@@ -106,11 +63,9 @@ pub(crate) fn check_hot<T: Serialize + ?Sized>(
     depth: usize,
 ) -> Result {
     match v.resolve_hot(id, hot, path, depth) {
-        None => skip(v, value),
+        None => value.serialize(Ignore),
         Some((id, depth)) if hot.flags & Hot::NEEDS_VALUE != 0 => {
             let whole = serde_json::to_value(value)?;
-            // Written from the value itself: `whole` has its object keys sorted.
-            emit(v, value)?;
             v.check(id, &whole, path, depth);
             Ok(())
         }
@@ -228,7 +183,6 @@ impl<'a, 'c> ser::Serializer for Check<'a, 'c> {
     type SerializeStructVariant = Variant<'a, 'c>;
 
     fn serialize_bool(self, value: bool) -> Result {
-        emit_raw(self.v, if value { b"true" } else { b"false" });
         self.scalar(Kind::Bool(value))
     }
 
@@ -245,13 +199,11 @@ impl<'a, 'c> ser::Serializer for Check<'a, 'c> {
     }
 
     fn serialize_i64(self, value: i64) -> Result {
-        emit(self.v, &value)?;
         self.integer(value.into())
     }
 
     fn serialize_i128(self, value: i128) -> Result {
         let number = wide(value)?;
-        emit(self.v, &value)?;
         self.scalar(Kind::Number(number))
     }
 
@@ -268,33 +220,27 @@ impl<'a, 'c> ser::Serializer for Check<'a, 'c> {
     }
 
     fn serialize_u64(self, value: u64) -> Result {
-        emit(self.v, &value)?;
         self.integer(value.into())
     }
 
     fn serialize_u128(self, value: u128) -> Result {
         let number = wide(value)?;
-        emit(self.v, &value)?;
         self.scalar(Kind::Number(number))
     }
 
     fn serialize_f32(self, value: f32) -> Result {
-        emit(self.v, &value)?;
         self.float(value.into())
     }
 
     fn serialize_f64(self, value: f64) -> Result {
-        emit(self.v, &value)?;
         self.float(value)
     }
 
     fn serialize_char(self, value: char) -> Result {
-        emit(self.v, &value)?;
         self.scalar(Kind::String(value.encode_utf8(&mut [0; 4])))
     }
 
     fn serialize_str(self, value: &str) -> Result {
-        emit(self.v, value)?;
         self.text(value)
     }
 
@@ -308,7 +254,6 @@ impl<'a, 'c> ser::Serializer for Check<'a, 'c> {
     }
 
     fn serialize_none(self) -> Result {
-        emit_raw(self.v, b"null");
         self.scalar(Kind::Null)
     }
 
@@ -317,12 +262,10 @@ impl<'a, 'c> ser::Serializer for Check<'a, 'c> {
     }
 
     fn serialize_unit(self) -> Result {
-        emit_raw(self.v, b"null");
         self.scalar(Kind::Null)
     }
 
     fn serialize_unit_struct(self, _name: &'static str) -> Result {
-        emit_raw(self.v, b"null");
         self.scalar(Kind::Null)
     }
 
@@ -332,7 +275,6 @@ impl<'a, 'c> ser::Serializer for Check<'a, 'c> {
         _index: u32,
         variant: &'static str,
     ) -> Result {
-        emit(self.v, variant)?;
         self.scalar(Kind::String(variant))
     }
 
@@ -354,7 +296,7 @@ impl<'a, 'c> ser::Serializer for Check<'a, 'c> {
         // `{variant: value}`.
         let mut object = Obj::begin(self);
         object.field(variant, Some(variant), value)?;
-        object.close();
+        object.finish();
         Ok(())
     }
 
@@ -377,7 +319,7 @@ impl<'a, 'c> ser::Serializer for Check<'a, 'c> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Variant<'a, 'c>> {
-        Variant::new(self, variant, Value::Array(Vec::new()))
+        Ok(Variant::new(self, variant, Value::Array(Vec::new())))
     }
 
     fn serialize_map(self, _len: Option<usize>) -> Result<Obj<'a, 'c>> {
@@ -395,7 +337,7 @@ impl<'a, 'c> ser::Serializer for Check<'a, 'c> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Variant<'a, 'c>> {
-        Variant::new(self, variant, Value::Object(Map::new()))
+        Ok(Variant::new(self, variant, Value::Object(Map::new())))
     }
 }
 
@@ -418,7 +360,6 @@ impl<'a, 'c> Seq<'a, 'c> {
             v, id, path, depth, ..
         } = check;
         let runs = v.begin(id, &Kind::Array, None, path);
-        emit_raw(v, b"[");
         Seq {
             items: if runs {
                 v.compiled.nodes[id].items
@@ -440,22 +381,18 @@ impl ser::SerializeSeq for Seq<'_, '_> {
     type Error = Error;
 
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        if self.count > 0 {
-            emit_raw(self.v, b",");
-        }
         match self.items {
             Some(items) => {
                 let at = At::Index(self.path, self.count);
                 check(self.v, items, value, &at, self.depth + 1)?;
             }
-            None => skip(self.v, value)?,
+            None => value.serialize(Ignore)?,
         }
         self.count += 1;
         Ok(())
     }
 
     fn end(self) -> Result {
-        emit_raw(self.v, b"]");
         if let Some(id) = self.id {
             let before = self.v.violations.len();
             self.v.check_count(id, self.count as u64, self.path);
@@ -550,8 +487,6 @@ struct Obj<'a, 'c> {
     groups: Vec<Group>,
     /// A map's key, between `serialize_key` and `serialize_value`.
     key: Option<String>,
-    /// Whether a field has been written (the next one needs a comma).
-    written: bool,
 }
 
 /// The property named `key`. Typed values serialize their fields in one fixed order,
@@ -601,7 +536,6 @@ impl<'a, 'c> Obj<'a, 'c> {
             v, id, path, depth, ..
         } = check;
         let runs = v.begin(id, &Kind::Object, None, path);
-        emit_raw(v, b"{");
         let compiled: &'c Compiled = v.compiled;
         Obj {
             fields: &compiled.nodes[id].fields,
@@ -614,7 +548,6 @@ impl<'a, 'c> Obj<'a, 'c> {
             cursor: 0,
             groups: Vec::new(),
             key: None,
-            written: false,
         }
     }
 
@@ -624,14 +557,8 @@ impl<'a, 'c> Obj<'a, 'c> {
         static_key: Option<&'static str>,
         value: &T,
     ) -> Result {
-        if self.v.out.is_some() {
-            emit_raw(self.v, if self.written { b"," } else { b"" });
-            emit(self.v, key)?;
-            emit_raw(self.v, b":");
-            self.written = true;
-        }
         let Some(id) = self.id else {
-            return skip(self.v, value);
+            return value.serialize(Ignore);
         };
         let fields = self.fields;
         let at = At::Key(self.path, key);
@@ -654,7 +581,7 @@ impl<'a, 'c> Obj<'a, 'c> {
                 }
                 match self.v.unlisted_field(id, &at) {
                     Some(extra) => check(self.v, extra, value, &at, self.depth + 1)?,
-                    None => skip(self.v, value)?,
+                    None => value.serialize(Ignore)?,
                 }
             }
         }
@@ -667,12 +594,6 @@ impl<'a, 'c> Obj<'a, 'c> {
             });
         }
         Ok(())
-    }
-
-    /// Writes the closing brace and settles the object's checks.
-    fn close(self) {
-        emit_raw(self.v, b"}");
-        self.finish();
     }
 
     fn finish(mut self) {
@@ -733,7 +654,7 @@ impl ser::SerializeMap for Obj<'_, '_> {
     }
 
     fn end(self) -> Result {
-        self.close();
+        self.finish();
         Ok(())
     }
 }
@@ -747,7 +668,7 @@ impl ser::SerializeStruct for Obj<'_, '_> {
     }
 
     fn end(self) -> Result {
-        self.close();
+        self.finish();
         Ok(())
     }
 }
@@ -765,42 +686,26 @@ struct Variant<'a, 'c> {
 }
 
 impl<'a, 'c> Variant<'a, 'c> {
-    fn new(check: Check<'a, 'c>, variant: &'static str, inner: Value) -> Result<Self> {
+    fn new(check: Check<'a, 'c>, variant: &'static str, inner: Value) -> Self {
         let Check {
             v, id, path, depth, ..
         } = check;
-        emit_raw(v, b"{");
-        emit(v, variant)?;
-        emit_raw(v, if inner.is_array() { b":[" } else { b":{" });
-        Ok(Variant {
+        Variant {
             v,
             id,
             path,
             depth,
             variant,
             inner,
-        })
+        }
     }
 
     fn push<T: Serialize + ?Sized>(&mut self, key: Option<&str>, value: &T) -> Result {
-        let json = serde_json::to_value(value)?;
-        let written = match &self.inner {
-            Value::Array(items) => !items.is_empty(),
-            Value::Object(fields) => !fields.is_empty(),
-            _ => false,
-        };
-        if self.v.out.is_some() {
-            emit_raw(self.v, if written { b"," } else { b"" });
-            if let Some(key) = key {
-                emit(self.v, key)?;
-                emit_raw(self.v, b":");
-            }
-            emit(self.v, value)?;
-        }
+        let value = serde_json::to_value(value)?;
         match (&mut self.inner, key) {
-            (Value::Array(items), None) => items.push(json),
+            (Value::Array(items), None) => items.push(value),
             (Value::Object(fields), Some(key)) => {
-                fields.insert(key.to_owned(), json);
+                fields.insert(key.to_owned(), value);
             }
             _ => {}
         }
@@ -808,7 +713,6 @@ impl<'a, 'c> Variant<'a, 'c> {
     }
 
     fn finish(self) -> Result {
-        emit_raw(self.v, if self.inner.is_array() { b"]}" } else { b"}}" });
         let mut whole = Map::new();
         whole.insert(self.variant.to_owned(), self.inner);
         self.v

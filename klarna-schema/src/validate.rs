@@ -94,9 +94,6 @@ impl At<'_> {
 pub(crate) struct Validator<'a> {
     pub(crate) compiled: &'a Compiled,
     pub(crate) violations: Vec<Violation>,
-    /// Where a serialized value's JSON is written while it is checked (see
-    /// `serialize.rs`); `None` when only checking.
-    pub(crate) out: Option<Vec<u8>>,
 }
 
 /// What kind of JSON value sits at a place, with the scalar itself: all the walk needs
@@ -157,7 +154,6 @@ impl<'a> Validator<'a> {
         Self {
             compiled,
             violations: Vec::new(),
-            out: None,
         }
     }
 
