@@ -155,8 +155,16 @@ async fn no_planted_token_or_personal_value_is_ever_printed() {
     assert_clean("TRACE log", &log);
 }
 
-/// `schema` with its `$ref`s into the spec's components followed.
+/// `schema` with its `$ref`s into the spec's components followed (also the `$ref`
+/// branch of a nullable reference, `oneOf: [{$ref}, {enum: [null]}]`).
 fn resolved(mut schema: &Value) -> &Value {
+    if let Some(branch) = schema
+        .get("oneOf")
+        .and_then(Value::as_array)
+        .and_then(|branches| branches.iter().find(|b| b.get("$ref").is_some()))
+    {
+        schema = branch;
+    }
     while let Some(name) = schema
         .get("$ref")
         .and_then(Value::as_str)
@@ -222,6 +230,7 @@ fn request_bodies_never_print_marked_strings() {
         "purchase_currency": "SEK",
         "order_amount": 100,
         "order_lines": [{"name": "Shoe", "quantity": 1, "unit_price": 100, "total_amount": 100}],
+        "attachment": {"content_type": "application/vnd.klarna.internal.emd-v2+json"},
     });
     let mut planted = Vec::new();
     plant_marked(
@@ -231,8 +240,8 @@ fn request_bodies_never_print_marked_strings() {
         &mut planted,
     );
     assert!(
-        planted.len() >= 18,
-        "the spec marks the shopper's addresses and identity: {planted:?}"
+        planted.len() >= 19,
+        "the spec marks the shopper's addresses, identity and account data: {planted:?}"
     );
     let clean = |label: &str, text: &str| {
         for (field, marker) in &planted {
@@ -269,4 +278,51 @@ fn request_bodies_never_print_marked_strings() {
     let check = klarna_payments::validation::validate(&model, Default::default());
     assert!(!check.is_empty());
     clean("pre-send checks", &format!("{check:?}"));
+}
+
+/// Answers: every string the spec marks in a read session or a create answer (found by
+/// walking `session_read` and `merchant_session`) never shows in the decoded model's
+/// `Debug`.
+#[test]
+fn answers_never_print_marked_strings() {
+    use klarna_payments::types;
+    let spec = klarna_payments::spec::document();
+    let mut read = json!({
+        "order_lines": [{"name": "Shoe", "quantity": 1, "unit_price": 100, "total_amount": 100}],
+        "attachment": {"content_type": "application/vnd.klarna.internal.emd-v2+json"},
+    });
+    let mut planted = Vec::new();
+    plant_marked(
+        spec.schema("session_read").unwrap(),
+        &mut read,
+        "",
+        &mut planted,
+    );
+    let mut created = json!({"session_id": "s-1"});
+    plant_marked(
+        spec.schema("merchant_session").unwrap(),
+        &mut created,
+        "",
+        &mut planted,
+    );
+    assert!(
+        planted.iter().any(|(field, _)| field == ".client_token")
+            && planted.iter().any(|(field, _)| field == ".customer.title")
+            && planted.iter().any(|(field, _)| field == ".attachment.body"),
+        "{planted:?}"
+    );
+    let read: types::SessionRead = serde_json::from_value(read).unwrap();
+    let created: types::MerchantSession = serde_json::from_value(created).unwrap();
+    for text in [
+        format!("{read:?}"),
+        format!("{read:#?}"),
+        format!("{created:?}"),
+    ] {
+        for (field, marker) in &planted {
+            assert!(
+                !text.contains(marker.as_str()),
+                "{field} is printed: {text}"
+            );
+        }
+    }
 }
