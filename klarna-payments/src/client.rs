@@ -271,7 +271,8 @@ impl Client {
     /// may have reached Klarna (see [`RetryPolicy`](crate::RetryPolicy)).
     ///
     /// The body is checked and written as JSON when this is called, and dropped then:
-    /// the returned future holds only the bytes to send.
+    /// the returned future holds only the bytes to send (its type still names `B`, so a
+    /// borrowed body type ties the future to that borrow).
     pub fn create_session<B>(
         &self,
         body: B,
@@ -312,6 +313,9 @@ impl Client {
 
     /// Cancels an open session (`cancelCreditSession`), for example when the shopper
     /// leaves an in-store purchase; it can then no longer be paid or updated.
+    ///
+    /// A cancelled session is gone: reading, updating or cancelling it again answers
+    /// `404` ([`ErrorCode::NotFound`](crate::ErrorCode)).
     ///
     /// Retried like a read: cancelling twice has the effect of cancelling once. A
     /// `404` from a call that needed more than one attempt

@@ -421,7 +421,7 @@ impl fmt::Display for InvalidRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the request was not sent: {} problem(s): ",
+            "the request body breaks {} rule(s) of the spec or of Klarna's arithmetic: ",
             self.violations.len()
         )?;
         let listed: Vec<String> = self.violations.iter().map(ToString::to_string).collect();

@@ -91,8 +91,13 @@ pub use credentials::Credentials;
 pub use error::{
     ApiError, ConfigError, DecodeError, Error, ErrorCode, InvalidRequest, TransportError,
 };
+/// The HTTP status of answers and errors ([`ApiError::status`],
+/// [`Response::http_status`]), re-exported so that matching on it needs no `http`
+/// dependency.
+pub use http::StatusCode;
 pub use retry::RetryPolicy;
 pub use sensitive::Sensitive;
+pub use validation::Checks;
 
 /// Every model of the spec: the generated request and response types (built with the
 /// [`request`] builders), and the [extensible enums](crate::extensible)

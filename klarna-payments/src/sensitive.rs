@@ -43,8 +43,10 @@ impl fmt::Debug for Sensitive {
 }
 
 /// Reads as `&str` where a string is expected (`.len()`, `.as_deref()` on an
-/// `Option<Sensitive>`, comparisons); formatting still needs an explicit `expose()` or
-/// `&*value`, so a `{:?}` of a model never shows it.
+/// `Option<Sensitive>`, comparisons). Through it, `value.to_string()` and
+/// `format!("{}", &*value)` read the value as [`expose`](Sensitive::expose) does: as
+/// deliberate as `expose()`, and as much to keep out of logs. A `{:?}` of a model never
+/// shows it.
 impl std::ops::Deref for Sensitive {
     type Target = str;
 
