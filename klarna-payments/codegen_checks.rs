@@ -26,24 +26,7 @@ const STRUCTURAL: &[&str] = &[
 
 /// The Rust source of the `walk_fields` methods of every request model.
 pub fn field_walks(spec: &Value) -> Result<String, String> {
-    let schemas = spec
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .ok_or("the spec has no components.schemas")?;
-    let mut names = crate::codegen_requests::request_roots(spec);
-    let mut done: Vec<String> = Vec::new();
-    let mut out = String::new();
-    while let Some(name) = names.pop() {
-        if done.contains(&name) {
-            continue;
-        }
-        done.push(name.clone());
-        let schema = schemas
-            .get(&name)
-            .ok_or_else(|| format!("request schema {name} is missing"))?;
-        out.push_str(&walk(schemas, &name, schema, &mut names)?);
-    }
-    Ok(out)
+    crate::codegen_requests::each_request_schema(spec, walk)
 }
 
 /// The component schema a `$ref` names, when it is an object this file walks field by
@@ -62,6 +45,7 @@ fn walked<'s>(schemas: &'s serde_json::Map<String, Value>, body: &Value) -> Opti
     plain.then_some(name.as_str())
 }
 
+/// The `walk_fields` method of schema `name`.
 fn walk(
     schemas: &serde_json::Map<String, Value>,
     name: &str,

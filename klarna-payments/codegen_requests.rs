@@ -9,22 +9,9 @@ use crate::codegen::pascal_case;
 
 /// The Rust source of the `request_builder!` calls for every request object schema.
 pub fn request_builders(spec: &Value) -> Result<String, String> {
-    let schemas = spec
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .ok_or("the spec has no components.schemas")?;
-    let mut names: Vec<String> = request_roots(spec);
-    let mut done: Vec<String> = Vec::new();
-    let mut out = String::new();
-    while let Some(name) = names.pop() {
-        if done.contains(&name) {
-            continue;
-        }
-        done.push(name.clone());
-        let schema = schemas
-            .get(&name)
-            .ok_or_else(|| format!("request schema {name} is missing"))?;
-        let rust = pascal_case(&name);
+    each_request_schema(spec, |schemas, name, schema, pending| {
+        let mut out = String::new();
+        let rust = pascal_case(name);
         let description = schema
             .get("description")
             .and_then(Value::as_str)
@@ -40,7 +27,7 @@ pub fn request_builders(spec: &Value) -> Result<String, String> {
             if let Some(nested) = &target
                 && kind != "enum"
             {
-                names.push(nested.clone());
+                pending.push(nested.clone());
             }
             let doc = property_doc(schemas, body);
             for line in doc.lines() {
@@ -53,6 +40,38 @@ pub fn request_builders(spec: &Value) -> Result<String, String> {
             ));
         }
         out.push_str("    }\n}\n");
+        Ok(out)
+    })
+}
+
+/// The source `visit` writes for every request object schema, each once, starting from
+/// the request bodies' schemas; `visit` gets the spec's schemas, the schema's name and
+/// body, and pushes the names of the schemas it refers to onto its last argument.
+pub fn each_request_schema(
+    spec: &Value,
+    mut visit: impl FnMut(
+        &serde_json::Map<String, Value>,
+        &str,
+        &Value,
+        &mut Vec<String>,
+    ) -> Result<String, String>,
+) -> Result<String, String> {
+    let schemas = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .ok_or("the spec has no components.schemas")?;
+    let mut pending: Vec<String> = request_roots(spec);
+    let mut done: Vec<String> = Vec::new();
+    let mut out = String::new();
+    while let Some(name) = pending.pop() {
+        if done.contains(&name) {
+            continue;
+        }
+        done.push(name.clone());
+        let schema = schemas
+            .get(&name)
+            .ok_or_else(|| format!("request schema {name} is missing"))?;
+        out.push_str(&visit(schemas, &name, schema, &mut pending)?);
     }
     Ok(out)
 }

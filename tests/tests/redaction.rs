@@ -218,13 +218,20 @@ fn plant_marked(
     }
 }
 
+/// [`plant_marked`] from the top of the spec schema named `schema`.
+fn plant_in(schema: &str, value: &mut Value, planted: &mut Vec<(String, String)>) {
+    let schema = klarna_payments::spec::document()
+        .schema(schema)
+        .expect("the schema is in the spec");
+    plant_marked(schema, value, "", planted);
+}
+
 /// Request bodies: every string the spec marks, wherever a create body can hold it (found
 /// by walking `session_create`, not listed by hand), never shows in the model's `Debug`,
 /// in the request builder's `Debug`, or in the violations of a body that fails its checks.
 #[test]
 fn request_bodies_never_print_marked_strings() {
     use klarna_payments::types;
-    let spec = klarna_payments::spec::document();
     let mut body = json!({
         "purchase_country": "SE",
         "purchase_currency": "SEK",
@@ -233,12 +240,7 @@ fn request_bodies_never_print_marked_strings() {
         "attachment": {"content_type": "application/vnd.klarna.internal.emd-v2+json"},
     });
     let mut planted = Vec::new();
-    plant_marked(
-        spec.schema("session_create").unwrap(),
-        &mut body,
-        "",
-        &mut planted,
-    );
+    plant_in("session_create", &mut body, &mut planted);
     assert!(
         planted.len() >= 19,
         "the spec marks the shopper's addresses, identity and account data: {planted:?}"
@@ -286,25 +288,14 @@ fn request_bodies_never_print_marked_strings() {
 #[test]
 fn answers_never_print_marked_strings() {
     use klarna_payments::types;
-    let spec = klarna_payments::spec::document();
     let mut read = json!({
         "order_lines": [{"name": "Shoe", "quantity": 1, "unit_price": 100, "total_amount": 100}],
         "attachment": {"content_type": "application/vnd.klarna.internal.emd-v2+json"},
     });
     let mut planted = Vec::new();
-    plant_marked(
-        spec.schema("session_read").unwrap(),
-        &mut read,
-        "",
-        &mut planted,
-    );
+    plant_in("session_read", &mut read, &mut planted);
     let mut created = json!({"session_id": "s-1"});
-    plant_marked(
-        spec.schema("merchant_session").unwrap(),
-        &mut created,
-        "",
-        &mut planted,
-    );
+    plant_in("merchant_session", &mut created, &mut planted);
     assert!(
         planted.iter().any(|(field, _)| field == ".client_token")
             && planted.iter().any(|(field, _)| field == ".customer.title")
