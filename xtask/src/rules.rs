@@ -466,10 +466,17 @@ fn check_generator_leniency(
             || ["allOf", "oneOf", "anyOf"]
                 .into_iter()
                 .any(|key| branches(key).iter().any(refers_to_object));
-        let lets_null_through = ["oneOf", "anyOf"]
-            .into_iter()
-            .any(|key| branches(key).iter().any(is_null_branch));
-        if refers && !lets_null_through {
+        // Exactly the reference and the null branch, side by side in one `oneOf`/`anyOf`
+        // (split across combinators, the pair accepts neither an object nor `null`).
+        let nullable_reference = property.get("$ref").is_none()
+            && branches("allOf").is_empty()
+            && ["oneOf", "anyOf"].into_iter().any(|key| {
+                let pair = branches(key);
+                pair.len() == 2
+                    && pair.iter().any(refers_to_object)
+                    && pair.iter().any(is_null_branch)
+            });
+        if refers && !nullable_reference {
             findings.push(finding(
                 "generator-leniency",
                 push(&push(pointer, "properties"), name),

@@ -240,6 +240,19 @@ fn response_objects_stay_readable_for_other_generators() {
             "/components/schemas/thing_read/properties/part".to_string()
         )
     );
+    // Nor with the reference and the null branch in different combinators: that pair
+    // accepts neither an object nor `null`.
+    spec["components"]["schemas"]["thing_read"]["properties"]["part"] = json!({
+        "allOf": [{"$ref": "#/components/schemas/part_read"}],
+        "oneOf": [{"enum": [null]}]
+    });
+    assert_eq!(
+        only_finding(&spec),
+        (
+            "generator-leniency",
+            "/components/schemas/thing_read/properties/part".to_string()
+        )
+    );
     // A `oneOf` of the reference and a null-only branch lets it through; that branch's
     // `enum: [null]` is no strict limit.
     let nullable = json!({"oneOf": [{"$ref": "#/components/schemas/part_read"}, {"enum": [null]}]});
