@@ -3,7 +3,6 @@
 //! by name in the schema.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicUsize;
 
 use serde_json::Value;
 
@@ -60,11 +59,6 @@ pub(crate) struct Field {
     pub(crate) name: Box<str>,
     pub(crate) node: NodeId,
     pub(crate) required: Option<usize>,
-    /// Address of a `&'static str` struct field name last found equal to `name` (0:
-    /// none yet). Static text never changes, so an equal address and length prove an
-    /// equal name without comparing bytes: serde's derived structs pass the same
-    /// literal for every value.
-    pub(crate) static_name: AtomicUsize,
     /// The property node's [`Hot`] (set by [`Compiled::seal`]).
     pub(crate) hot: Hot,
 }
@@ -352,7 +346,6 @@ impl Compiled {
                 name: name.as_str().into(),
                 node: property,
                 required: node.required.iter().position(|r| r == name),
-                static_name: AtomicUsize::new(0),
                 hot: Hot::default(),
             })
             .collect();

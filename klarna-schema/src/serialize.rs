@@ -12,8 +12,6 @@
 //! For those subtrees alone the value is built with `to_value` and handed to the
 //! `Value` walk; the spec's request schemas have none.
 
-use std::sync::atomic::Ordering;
-
 use serde::Serialize;
 use serde::ser::{self, SerializeMap as _, SerializeSeq as _};
 use serde_json::{Error, Map, Number, Value};
@@ -295,7 +293,7 @@ impl<'a, 'c> ser::Serializer for Check<'a, 'c> {
     ) -> Result {
         // `{variant: value}`.
         let mut object = Obj::begin(self);
-        object.field(variant, Some(variant), value)?;
+        object.field(variant, value)?;
         object.finish();
         Ok(())
     }
@@ -509,27 +507,6 @@ fn find<'f>(fields: &'f [Field], cursor: &mut usize, key: &str) -> Option<&'f Fi
     Some(&fields[i])
 }
 
-/// [`find`] for a struct's field name, `&'static str`: first by address among the
-/// fields after the last hit (integer compares only), then by text, remembering the
-/// address.
-fn find_static<'f>(
-    fields: &'f [Field],
-    cursor: &mut usize,
-    key: &'static str,
-) -> Option<&'f Field> {
-    let address = key.as_ptr() as usize;
-    let start = (*cursor).min(fields.len());
-    for (i, field) in fields[start..].iter().enumerate() {
-        if field.static_name.load(Ordering::Relaxed) == address && field.name.len() == key.len() {
-            *cursor = start + i + 1;
-            return Some(field);
-        }
-    }
-    let field = find(fields, cursor, key)?;
-    field.static_name.store(address, Ordering::Relaxed);
-    Some(field)
-}
-
 impl<'a, 'c> Obj<'a, 'c> {
     fn begin(check: Check<'a, 'c>) -> Self {
         let Check {
@@ -551,23 +528,14 @@ impl<'a, 'c> Obj<'a, 'c> {
         }
     }
 
-    fn field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &str,
-        static_key: Option<&'static str>,
-        value: &T,
-    ) -> Result {
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result {
         let Some(id) = self.id else {
             return value.serialize(Ignore);
         };
         let fields = self.fields;
         let at = At::Key(self.path, key);
         let before = self.v.violations.len();
-        let property = match static_key {
-            Some(key) => find_static(fields, &mut self.cursor, key),
-            None => find(fields, &mut self.cursor, key),
-        };
-        match property {
+        match find(fields, &mut self.cursor, key) {
             Some(field) => {
                 if let Some(index) = field.required {
                     self.seen.mark(index);
@@ -650,7 +618,7 @@ impl ser::SerializeMap for Obj<'_, '_> {
             .key
             .take()
             .expect("serialize_value called before serialize_key");
-        self.field(&key, None, value)
+        self.field(&key, value)
     }
 
     fn end(self) -> Result {
@@ -664,7 +632,7 @@ impl ser::SerializeStruct for Obj<'_, '_> {
     type Error = Error;
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.field(key, Some(key), value)
+        self.field(key, value)
     }
 
     fn end(self) -> Result {
