@@ -66,6 +66,12 @@ impl SchemaDocument {
         })
     }
 
+    /// Every distinct `pattern` of the document (each compiled once, when it was loaded),
+    /// in no particular order.
+    pub fn patterns(&self) -> impl Iterator<Item = &str> {
+        self.patterns.keys().map(String::as_str)
+    }
+
     /// The whole document.
     pub fn document(&self) -> &Value {
         &self.document
