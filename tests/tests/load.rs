@@ -20,21 +20,6 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// A small deterministic generator (xorshift), one per task.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 fn lines(seed: u64) -> Vec<OrderLine> {
     (0..1 + seed % 4)
         .map(|i| {
@@ -65,13 +50,14 @@ fn written_fields_match(expected: &SessionCreate, read: &Value) -> bool {
 }
 
 async fn worker(client: Client, task: u64, requests: usize) -> (Vec<Expected>, usize) {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (task + 1));
+    // Deterministic, one sequence per task.
+    let mut rng = fastrand::Rng::with_seed(0x9E37_79B9_7F4A_7C15 ^ (task + 1));
     let mut sessions: Vec<Expected> = Vec::new();
     let mut checked_reads = 0;
     for step in 0..requests {
-        let roll = rng.below(10);
+        let roll = rng.usize(0..10);
         if sessions.is_empty() || roll < 2 {
-            let lines = lines(rng.next());
+            let lines = lines(rng.u64(..));
             let totals = order_amounts("SE", &lines).unwrap();
             let body: SessionCreate = request::SessionCreate::new()
                 .purchase_country("SE")
@@ -88,7 +74,7 @@ async fn worker(client: Client, task: u64, requests: usize) -> (Vec<Expected>, u
                 body,
             });
         } else if roll < 6 {
-            let expected = &sessions[rng.below(sessions.len())];
+            let expected = &sessions[rng.usize(0..sessions.len())];
             let read = client.read_session(&expected.id).await.unwrap();
             let read = serde_json::to_value(read.value()).unwrap();
             assert!(
@@ -98,8 +84,8 @@ async fn worker(client: Client, task: u64, requests: usize) -> (Vec<Expected>, u
             );
             checked_reads += 1;
         } else {
-            let index = rng.below(sessions.len());
-            let lines = lines(rng.next());
+            let index = rng.usize(0..sessions.len());
+            let lines = lines(rng.u64(..));
             let totals = order_amounts("SE", &lines).unwrap();
             let reference = format!("t{task}-u{step}");
             let update = request::SessionUpdate::new()
