@@ -84,7 +84,28 @@ impl SchemaDocument {
 
     /// What a local reference such as `#/components/schemas/order_line` points at.
     pub fn resolve(&self, reference: &str) -> Option<&Value> {
-        self.document.pointer(reference.strip_prefix('#')?)
+        // `Value::pointer` allocates two strings per segment to unescape it; segments
+        // without a `~` (every name in the spec) are looked up as they are.
+        let pointer = reference.strip_prefix('#')?;
+        if pointer.is_empty() {
+            return Some(&self.document);
+        }
+        let mut target = &self.document;
+        for segment in pointer.strip_prefix('/')?.split('/') {
+            let unescaped;
+            let key = if segment.contains('~') {
+                unescaped = segment.replace("~1", "/").replace("~0", "~");
+                unescaped.as_str()
+            } else {
+                segment
+            };
+            target = match target {
+                Value::Object(members) => members.get(key)?,
+                Value::Array(items) => items.get(array_index(key)?)?,
+                _ => return None,
+            };
+        }
+        Some(target)
     }
 
     /// Every way `instance` breaks the schema named `name` (empty when it conforms).
@@ -165,6 +186,14 @@ impl SchemaDocument {
     }
 }
 
+/// A JSON Pointer array index: digits without a leading zero (RFC 6901).
+fn array_index(segment: &str) -> Option<usize> {
+    if segment.starts_with('+') || (segment.starts_with('0') && segment.len() > 1) {
+        return None;
+    }
+    segment.parse().ok()
+}
+
 fn collect_patterns(
     value: &Value,
     pointer: &mut String,
@@ -203,4 +232,57 @@ fn collect_patterns(
         _ => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn resolve_agrees_with_json_pointer() {
+        let document = SchemaDocument::from_json(json!({
+            "openapi": "3.0.3",
+            "components": {"schemas": {
+                "plain": {"type": "string"},
+                "a/b": {"type": "integer"},
+                "c~d": {"type": "boolean"},
+                "list": {"allOf": [{"type": "object"}, {"minProperties": 1}]},
+                "": {"type": "null"},
+            }},
+            "0": "zero",
+            "items": ["first", "second"],
+        }))
+        .unwrap();
+        let pointers = [
+            "#",
+            "#/",
+            "#/components/schemas/plain",
+            "#/components/schemas/a~1b",
+            "#/components/schemas/c~0d",
+            "#/components/schemas/c~01",
+            "#/components/schemas/",
+            "#/components/schemas/list/allOf/1",
+            "#/components/schemas/list/allOf/01",
+            "#/components/schemas/list/allOf/+1",
+            "#/components/schemas/list/allOf/2",
+            "#/components/schemas/list/allOf/x",
+            "#/items/0/more",
+            "#/0",
+            "#/missing",
+            "#components",
+            "no-hash",
+            "#/components/schemas/plain/type",
+        ];
+        for reference in pointers {
+            let expected = reference
+                .strip_prefix('#')
+                .and_then(|p| document.document().pointer(p));
+            assert_eq!(document.resolve(reference), expected, "{reference}");
+        }
+        assert_eq!(
+            document.resolve("#/components/schemas/a~1b"),
+            Some(&json!({"type": "integer"}))
+        );
+    }
 }
