@@ -172,15 +172,15 @@ impl Persister {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Entry;
+    use crate::store::{Entry, JsonText};
     use chrono::DateTime;
     use serde_json::json;
 
     fn session(n: i64) -> StoredSession {
         StoredSession {
-            data: json!({"order_amount": n}),
+            data: JsonText::new(&json!({"order_amount": n, "locale": "sv-SE"})),
             client_token: Some(format!("token-{n}")),
-            categories: json!([]),
+            categories: JsonText::new(&json!([{"identifier": "pay_later"}])),
             expires_at: DateTime::from_timestamp(1_900_000_000 + n, 0).unwrap(),
             completed: n % 2 == 0,
         }

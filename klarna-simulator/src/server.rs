@@ -33,7 +33,7 @@ use crate::persist::{self, Persister};
 use crate::prune;
 use crate::rate_limit::{Bucket, RateLimit};
 use crate::requests::{Arrival, DEFAULT_REQUEST_LOG, Ending, Outcome, RequestLog, RequestRecord};
-use crate::store::{Lookup, Removal, Store, StoredSession};
+use crate::store::{JsonText, Lookup, Removal, Store, StoredSession};
 
 /// The largest request body accepted (1 MiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -560,7 +560,7 @@ const MAX_CUT_BODY: usize = 8 * MAX_BODY_BYTES;
 async fn frame(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let received_at = state.clock.now();
-    let correlation_id = uuid::Uuid::new_v4().to_string();
+    let correlation_id = random_uuid().to_string();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let (operation, session_id) = match Operation::of(&method, &path) {
@@ -857,22 +857,11 @@ fn check_order_rules(session: &Value) -> Result<SessionCreate, KlarnaError> {
     }
 }
 
-fn categories_json(country: &str) -> Value {
-    Value::Array(
-        market::categories(country)
-            .iter()
-            .map(|(identifier, name)| {
-                json!({
-                    "identifier": identifier,
-                    "name": name,
-                    "asset_urls": {
-                        "descriptive": format!("https://x.klarnacdn.net/payment-method/assets/badges/generic/{identifier}/descriptive.svg"),
-                        "standard": format!("https://x.klarnacdn.net/payment-method/assets/badges/generic/{identifier}/standard.svg"),
-                    }
-                })
-            })
-            .collect(),
-    )
+/// A random (version 4) UUID. Drawn from `fastrand`, not the operating system: the
+/// simulator's ids and tokens guard nothing, and a system call for each costs a
+/// request more than the rest of its id handling.
+fn random_uuid() -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid()
 }
 
 /// Drops the fields schema `schema` does not declare (see `prune.rs` for why).
@@ -893,12 +882,12 @@ async fn create(
     check_schema("session_create", &value)?;
     let typed = check_order_rules(&value)?;
     drop_undeclared("session_create", &mut value);
-    let session_id = uuid::Uuid::new_v4().to_string();
-    let categories = categories_json(typed.purchase_country.as_str());
+    let session_id = random_uuid().to_string();
+    let categories = market::categories(typed.purchase_country.as_str());
     let now = state.clock.now();
     let mut answer = json!({
         "session_id": session_id,
-        "payment_method_categories": categories,
+        "payment_method_categories": categories.json(),
     });
     // In-store sessions reach the shopper through a QR code or link, not the widget:
     // Klarna answers with `distribution.result_url` and no client token.
@@ -918,7 +907,7 @@ async fn create(
             "sim.{}.{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .encode(json!({"session_id": session_id}).to_string()),
-            uuid::Uuid::new_v4().simple()
+            random_uuid().simple()
         );
         answer["client_token"] = json!(token);
         Some(token)
@@ -926,9 +915,9 @@ async fn create(
     let version = state.store.insert(
         session_id,
         StoredSession {
-            data: value,
+            data: JsonText::new(&value),
             client_token,
-            categories,
+            categories: categories.text(),
             expires_at: now + state.session_lifetime,
             completed: false,
         },
@@ -951,14 +940,17 @@ async fn read(
     let Lookup::Found(session) = state.store.get(&id, state.clock.now()) else {
         return Err(KlarnaError::not_found());
     };
-    let mut out = session.data;
+    let mut out = session.data.to_value();
     if let Some(object) = out.as_object_mut() {
         // The distribution settings are instructions, not session data.
         object.remove("distribution");
         if let Some(token) = session.client_token {
             object.insert("client_token".into(), Value::String(token));
         }
-        object.insert("payment_method_categories".into(), session.categories);
+        object.insert(
+            "payment_method_categories".into(),
+            session.categories.to_value(),
+        );
         object.insert(
             "status".into(),
             json!(if session.completed {
@@ -1001,7 +993,7 @@ async fn update(
     }
     check_schema("session_update", &changes)?;
     drop_undeclared("session_update", &mut changes);
-    let mut merged = session.data;
+    let mut merged = session.data.to_value();
     for field in ["purchase_country", "purchase_currency"] {
         let (sent, stored) = (
             changes.get(field).and_then(Value::as_str),
@@ -1021,7 +1013,9 @@ async fn update(
         }
     }
     check_order_rules(&merged)?;
-    let Some(version) = state.store.update(&id, now, |s| s.data = merged) else {
+    // Written out before the store's lock is taken.
+    let data = JsonText::new(&merged);
+    let Some(version) = state.store.update(&id, now, |s| s.data = data) else {
         return Err(KlarnaError::not_found());
     };
     state.persist(version).await?;
