@@ -8,7 +8,8 @@
 
 use serde::Serialize;
 
-use crate::compile::{End, Hot, NodeId};
+use crate::accept::{Quick, shape_of};
+use crate::compile::{End, NodeId};
 use crate::document::SchemaDocument;
 use crate::validate::{At, Validator, Violation};
 
@@ -17,7 +18,10 @@ use crate::validate::{At, Validator, Violation};
 #[derive(Clone, Copy, Debug)]
 pub struct Property {
     node: NodeId,
-    hot: Hot,
+    /// Its rules when they are only bounds: kept beside the property (looked up once
+    /// per process, next to its model's other properties), so that a value inside them
+    /// passes without reading the compiled schema.
+    quick: Quick,
 }
 
 impl SchemaDocument {
@@ -29,19 +33,13 @@ impl SchemaDocument {
             .fields
             .iter()
             .find(|field| &*field.name == name)?;
-        Some(Property {
-            node: field.node,
-            hot: field.hot,
-        })
+        Some(self.property_at(field.node))
     }
 
     /// The items of an array `property`, or `None` when its schema has no `items`.
     pub fn items(&self, property: Property) -> Option<Property> {
         let node = self.compiled.nodes[self.target(property.node)?].items?;
-        Some(Property {
-            node,
-            hot: self.compiled.hot[node],
-        })
+        Some(self.property_at(node))
     }
 
     /// A checker collecting the violations of one value.
@@ -49,6 +47,13 @@ impl SchemaDocument {
         FieldChecker {
             validator: Validator::new(&self.compiled),
         }
+    }
+
+    fn property_at(&self, node: NodeId) -> Property {
+        let quick = self.target(node).map_or(Quick::None, |target| {
+            Quick::of(&self.compiled.nodes[target])
+        });
+        Property { node, quick }
     }
 
     /// Where node `id`'s `$ref`s lead, when they lead to a node.
@@ -69,29 +74,37 @@ impl FieldChecker<'_> {
     /// # Errors
     ///
     /// The error `serde_json::to_value(value)` gives when `value` has no JSON form.
+    #[inline]
     pub fn value<T: Serialize + ?Sized>(
         &mut self,
         property: Property,
         value: &T,
         at: &At<'_>,
     ) -> Result<(), serde_json::Error> {
-        crate::serialize::check_hot(
-            &mut self.validator,
-            property.node,
-            property.hot,
-            value,
-            at,
-            0,
-        )
+        if !matches!(property.quick, Quick::None) && property.quick.accepts(shape_of(value)) {
+            return Ok(());
+        }
+        self.full(property, value, at)
+    }
+
+    /// [`value`](Self::value) by the compiled schema.
+    #[cold]
+    #[inline(never)]
+    fn full<T: Serialize + ?Sized>(
+        &mut self,
+        property: Property,
+        value: &T,
+        at: &At<'_>,
+    ) -> Result<(), serde_json::Error> {
+        let hot = self.validator.compiled.hot[property.node];
+        crate::serialize::check_hot(&mut self.validator, property.node, hot, value, at, 0)
     }
 
     /// Checks the item count of the array at `at` against `property`'s schema (its
     /// items are checked apart, after this).
     pub fn count(&mut self, property: Property, count: usize, at: &At<'_>) {
-        if let Some((id, _)) = self
-            .validator
-            .resolve_hot(property.node, property.hot, at, 0)
-        {
+        let hot = self.validator.compiled.hot[property.node];
+        if let Some((id, _)) = self.validator.resolve_hot(property.node, hot, at, 0) {
             self.validator.check_count(id, count as u64, at);
         }
     }

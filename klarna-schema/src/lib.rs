@@ -29,6 +29,7 @@
 //! request bodies before sending them.
 #![warn(missing_docs)]
 
+mod accept;
 mod compile;
 mod document;
 mod fields;

@@ -1,0 +1,401 @@
+//! Quick acceptance of a leaf value by a property's bounds alone.
+//!
+//! [`FieldChecker::value`](crate::FieldChecker::value) keeps, beside each property whose
+//! rules are only a length or a number range, those bounds. For a value that plainly
+//! keeps them these functions answer `true` and the value passes without reading the
+//! compiled schema; `false` means only "not settled here": the value then takes the
+//! full check, which finds and words any violation. So `true` is only ever given where
+//! the full check reports nothing.
+
+use serde::Serialize;
+use serde::ser::{self, Impossible};
+
+use crate::compile::{Node, Type};
+
+/// A property's rules when they are only bounds, in a few words.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Quick {
+    /// Rules settled only by the full check.
+    None,
+    /// `type: string` with at most a length range (in characters).
+    Text { min_length: u32, max_length: u32 },
+    /// `type: integer` or `number` with at most a range (`-inf`/`inf` when open).
+    Number {
+        minimum: f64,
+        maximum: f64,
+        /// [`Quick::INTEGER`], [`Quick::MIN_EXCLUSIVE`], [`Quick::MAX_EXCLUSIVE`].
+        flags: u8,
+    },
+}
+
+impl Quick {
+    const INTEGER: u8 = 1;
+    const MIN_EXCLUSIVE: u8 = 2;
+    const MAX_EXCLUSIVE: u8 = 4;
+
+    /// The bounds of `node` (a node its `$ref`s lead to), if its rules are only those.
+    pub(crate) fn of(node: &Node) -> Quick {
+        let only_bounds = node.enumeration.is_none()
+            && node.pattern.is_none()
+            && node.all_of.is_empty()
+            && node.any_of.is_empty()
+            && node.one_of.is_empty()
+            && node.not.is_none()
+            && !node.needs_value;
+        if !only_bounds {
+            return Quick::None;
+        }
+        match node.ty {
+            // A minimum beyond `u32` is left to the full check; a maximum beyond it is
+            // lowered, which only sends more values there.
+            Some(Type::String) => match u32::try_from(node.min_length.unwrap_or(0)) {
+                Ok(min_length) => Quick::Text {
+                    min_length,
+                    max_length: node
+                        .max_length
+                        .map_or(u32::MAX, |max| u32::try_from(max).unwrap_or(u32::MAX)),
+                },
+                Err(_) => Quick::None,
+            },
+            Some(ty @ (Type::Integer | Type::Number)) => {
+                let mut flags = 0;
+                if ty == Type::Integer {
+                    flags |= Quick::INTEGER;
+                }
+                let (minimum, maximum) = (node.minimum, node.maximum);
+                if minimum.is_some_and(|(_, exclusive)| exclusive) {
+                    flags |= Quick::MIN_EXCLUSIVE;
+                }
+                if maximum.is_some_and(|(_, exclusive)| exclusive) {
+                    flags |= Quick::MAX_EXCLUSIVE;
+                }
+                Quick::Number {
+                    minimum: minimum.map_or(f64::NEG_INFINITY, |(min, _)| min),
+                    maximum: maximum.map_or(f64::INFINITY, |(max, _)| max),
+                    flags,
+                }
+            }
+            _ => Quick::None,
+        }
+    }
+
+    /// Whether a value of `shape` certainly passes (`false`: check it in full). One
+    /// function for every property, so that the code of the field walks stays small.
+    #[inline(never)]
+    pub(crate) fn accepts(self, shape: Shape) -> bool {
+        match (self, shape) {
+            // A UTF-8 text of n bytes has between n/4 (rounded up) and n characters:
+            // only a text near a bound needs counting, which the full check does.
+            (
+                Quick::Text {
+                    min_length,
+                    max_length,
+                },
+                Shape::Text(bytes),
+            ) => bytes <= max_length as usize && bytes.div_ceil(4) >= min_length as usize,
+            (
+                Quick::Number {
+                    minimum,
+                    maximum,
+                    flags,
+                },
+                shape,
+            ) => {
+                // As the full check reads a number: through `serde_json::Number::as_f64`.
+                let number = match shape {
+                    Shape::Signed(n) => n as f64,
+                    Shape::Unsigned(n) => n as f64,
+                    Shape::Float(n) if flags & Quick::INTEGER == 0 && n.is_finite() => n,
+                    _ => return false,
+                };
+                let above = if flags & Quick::MIN_EXCLUSIVE != 0 {
+                    number > minimum
+                } else {
+                    number >= minimum
+                };
+                let below = if flags & Quick::MAX_EXCLUSIVE != 0 {
+                    number < maximum
+                } else {
+                    number <= maximum
+                };
+                above && below
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The [`Shape`] of `value`.
+#[inline]
+pub(crate) fn shape_of<T: Serialize + ?Sized>(value: &T) -> Shape {
+    value.serialize(Leaf).unwrap_or(Shape::Other)
+}
+
+/// The JSON shape of a leaf value, as far as the bounds above need it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Shape {
+    /// A string, by its length in bytes.
+    Text(usize),
+    Signed(i64),
+    Unsigned(u64),
+    Float(f64),
+    /// Anything else (including what has no JSON form): left to the full check.
+    Other,
+}
+
+/// Serializes a value only as far as telling its [`Shape`].
+struct Leaf;
+
+macro_rules! other {
+    ($($method:ident($($ty:ty),*)),* $(,)?) => {
+        $(fn $method(self $(, _: $ty)*) -> Result<Shape, serde_json::Error> {
+            Ok(Shape::Other)
+        })*
+    };
+}
+
+impl ser::Serializer for Leaf {
+    type Ok = Shape;
+    type Error = serde_json::Error;
+    type SerializeSeq = Impossible<Shape, serde_json::Error>;
+    type SerializeTuple = Impossible<Shape, serde_json::Error>;
+    type SerializeTupleStruct = Impossible<Shape, serde_json::Error>;
+    type SerializeTupleVariant = Impossible<Shape, serde_json::Error>;
+    type SerializeMap = Impossible<Shape, serde_json::Error>;
+    type SerializeStruct = Impossible<Shape, serde_json::Error>;
+    type SerializeStructVariant = Impossible<Shape, serde_json::Error>;
+
+    fn serialize_str(self, v: &str) -> Result<Shape, serde_json::Error> {
+        Ok(Shape::Text(v.len()))
+    }
+
+    fn serialize_i64(self, v: i64) -> Result<Shape, serde_json::Error> {
+        Ok(Shape::Signed(v))
+    }
+
+    fn serialize_i32(self, v: i32) -> Result<Shape, serde_json::Error> {
+        Ok(Shape::Signed(v.into()))
+    }
+
+    fn serialize_i16(self, v: i16) -> Result<Shape, serde_json::Error> {
+        Ok(Shape::Signed(v.into()))
+    }
+
+    fn serialize_i8(self, v: i8) -> Result<Shape, serde_json::Error> {
+        Ok(Shape::Signed(v.into()))
+    }
+
+    fn serialize_u64(self, v: u64) -> Result<Shape, serde_json::Error> {
+        Ok(Shape::Unsigned(v))
+    }
+
+    fn serialize_u32(self, v: u32) -> Result<Shape, serde_json::Error> {
+        Ok(Shape::Unsigned(v.into()))
+    }
+
+    fn serialize_u16(self, v: u16) -> Result<Shape, serde_json::Error> {
+        Ok(Shape::Unsigned(v.into()))
+    }
+
+    fn serialize_u8(self, v: u8) -> Result<Shape, serde_json::Error> {
+        Ok(Shape::Unsigned(v.into()))
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<Shape, serde_json::Error> {
+        Ok(Shape::Float(v))
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<Shape, serde_json::Error> {
+        Ok(Shape::Float(v.into()))
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<Shape, serde_json::Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Shape, serde_json::Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<Shape, serde_json::Error> {
+        Ok(Shape::Other)
+    }
+
+    other!(
+        serialize_bool(bool),
+        serialize_i128(i128),
+        serialize_u128(u128),
+        serialize_char(char),
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    );
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, serde_json::Error> {
+        Err(ser::Error::custom("not a leaf"))
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, serde_json::Error> {
+        Err(ser::Error::custom("not a leaf"))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, serde_json::Error> {
+        Err(ser::Error::custom("not a leaf"))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, serde_json::Error> {
+        Err(ser::Error::custom("not a leaf"))
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, serde_json::Error> {
+        Err(ser::Error::custom("not a leaf"))
+    }
+
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, serde_json::Error> {
+        Err(ser::Error::custom("not a leaf"))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, serde_json::Error> {
+        Err(ser::Error::custom("not a leaf"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SchemaDocument;
+    use serde_json::json;
+
+    fn text_fits<T: Serialize + ?Sized>(value: &T, min_length: u32, max_length: u32) -> bool {
+        Quick::Text {
+            min_length,
+            max_length,
+        }
+        .accepts(shape_of(value))
+    }
+
+    fn number_within<T: Serialize + ?Sized>(
+        value: &T,
+        integer: bool,
+        minimum: Option<(f64, bool)>,
+        maximum: Option<(f64, bool)>,
+    ) -> bool {
+        let mut node = Node {
+            ty: Some(if integer { Type::Integer } else { Type::Number }),
+            ..Node::default()
+        };
+        (node.minimum, node.maximum) = (minimum, maximum);
+        Quick::of(&node).accepts(shape_of(value))
+    }
+
+    /// What the full check says of `value` against `schema`.
+    fn valid(schema: serde_json::Value, value: &impl Serialize) -> bool {
+        let document = SchemaDocument::from_json(json!({
+            "components": {"schemas": {"s": schema}}
+        }))
+        .unwrap();
+        document.validate_serialize("s", value).unwrap().is_empty()
+    }
+
+    #[test]
+    fn text_is_accepted_only_where_the_full_check_accepts_it() {
+        let texts = [
+            "", "a", "ab", "abc", "abcd", "é", "éé", "ééé", "😀", "😀😀", "a😀",
+        ];
+        for (min, max) in [
+            (0, 0),
+            (0, 1),
+            (1, 2),
+            (2, 3),
+            (1, 4),
+            (3, 8),
+            (0, u32::MAX),
+        ] {
+            let schema = json!({"type": "string", "minLength": min, "maxLength": max});
+            for text in texts {
+                if text_fits(text, min, max) {
+                    assert!(valid(schema.clone(), &text), "{text:?} in {min}..={max}");
+                }
+            }
+        }
+        // Plain cases are settled here, without the full check.
+        assert!(text_fits("Stockholm", 0, 99) && text_fits(&String::from("x"), 1, 1));
+        assert!(!text_fits("", 1, 99) && !text_fits("toolong", 0, 3));
+        // Not a string: left to the full check.
+        assert!(!text_fits(&3, 0, 99) && !text_fits(&None::<String>, 0, 99));
+    }
+
+    #[test]
+    fn numbers_are_accepted_only_where_the_full_check_accepts_them() {
+        let bounds = [
+            (None, None),
+            (Some((0.0, false)), None),
+            (Some((0.0, true)), None),
+            (None, Some((10000.0, false))),
+            (Some((0.0, false)), Some((10000.0, true))),
+        ];
+        let ints: [i64; 6] = [-1, 0, 1, 9999, 10000, 10001];
+        let floats = [-0.5, 0.0, 0.5, 9999.5, 10000.0, f64::NAN, f64::INFINITY];
+        for (minimum, maximum) in bounds {
+            for (integer, ty) in [(true, "integer"), (false, "number")] {
+                let mut schema = json!({"type": ty});
+                if let Some((min, exclusive)) = minimum {
+                    schema["minimum"] = json!(min);
+                    schema["exclusiveMinimum"] = json!(exclusive);
+                }
+                if let Some((max, exclusive)) = maximum {
+                    schema["maximum"] = json!(max);
+                    schema["exclusiveMaximum"] = json!(exclusive);
+                }
+                for n in ints {
+                    let accepted = number_within(&n, integer, minimum, maximum);
+                    assert_eq!(accepted, valid(schema.clone(), &n), "{n} {schema}");
+                    let unsigned = u64::try_from(n).ok();
+                    if let Some(u) = unsigned {
+                        assert_eq!(accepted, number_within(&u, integer, minimum, maximum));
+                    }
+                }
+                for x in floats {
+                    if number_within(&x, integer, minimum, maximum) {
+                        assert!(valid(schema.clone(), &x), "{x} {schema}");
+                    }
+                }
+            }
+        }
+        assert!(number_within(&0.5, false, Some((0.0, false)), None));
+        assert!(!number_within(&0.5, true, None, None));
+        assert!(!number_within(&"1", false, None, None));
+    }
+}
