@@ -116,6 +116,17 @@ async fn client(iterations: usize, rounds: usize) -> Value {
     let bodies = std::sync::Arc::new(Bodies::new(&bodies::create(3), &bodies::update(3)));
     let mut results = Vec::new();
     for concurrency in [1usize, 64] {
+        // At concurrency 1 every thread of the runner, the canned server's included,
+        // shares one CPU: a request then costs the CPU time of client, server and kernel,
+        // and no thread waits for another CPU to wake (on this VM that wait varied by
+        // ±15 % between batches and drowned the clients' differences). At 64 the
+        // runtime's workers use every CPU.
+        pin_all(if concurrency == 1 { Some(0) } else { None });
+        // For a quick comparison while working on the client (`cargo xtask bench` does
+        // not set it): concurrency 1 only.
+        if concurrency > 1 && std::env::var_os("KLARNA_BENCH_ONLY_C1").is_some() {
+            break;
+        }
         // Warm up connections and caches.
         for contender in &contenders {
             run_batch(
@@ -166,6 +177,8 @@ async fn one(index: usize, concurrency: usize, iterations: usize) -> Value {
     let (address, server_clock) = canned::start(bodies::read(3).to_string());
     let contender = Contender::new(index, &format!("http://{address}"));
     let bodies = std::sync::Arc::new(Bodies::new(&bodies::create(3), &bodies::update(3)));
+    // As in `client`.
+    pin_all((concurrency == 1).then_some(0));
     run_batch(
         &contender,
         &bodies,
@@ -338,4 +351,27 @@ async fn servers(requests: usize, rounds: usize, targets: &[String]) -> Value {
         .map(|(((name, _, _), s), failed)| json!({"server": name, "summary": s.summary(), "non_200": failed}))
         .collect();
     json!({"servers": results})
+}
+
+/// Lets every thread of this process (those started later inherit it) run only on
+/// `cpu`, or on any CPU.
+fn pin_all(cpu: Option<usize>) {
+    // SAFETY: a zeroed `cpu_set_t` is the empty set; CPU_SET writes within it.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for c in 0..cpus {
+        if cpu.is_none_or(|only| only == c) {
+            // SAFETY: `c` is below the number of CPUs, far below CPU_SETSIZE.
+            unsafe { libc::CPU_SET(c, &mut set) };
+        }
+    }
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return;
+    };
+    for task in tasks.flatten() {
+        if let Ok(tid) = task.file_name().to_string_lossy().parse::<libc::pid_t>() {
+            // SAFETY: `set` is a valid `cpu_set_t` of the size passed.
+            unsafe { libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+        }
+    }
 }
