@@ -121,7 +121,7 @@ async fn client(iterations: usize, rounds: usize) -> Value {
         // and no thread waits for another CPU to wake (on this VM that wait varied by
         // ±15 % between batches and drowned the clients' differences). At 64 the
         // runtime's workers use every CPU.
-        pin_all(if concurrency == 1 { Some(0) } else { None });
+        pin_all(concurrency == 1);
         // For a quick comparison while working on the client (`cargo xtask bench` does
         // not set it): concurrency 1 only.
         if concurrency > 1 && std::env::var_os("KLARNA_BENCH_ONLY_C1").is_some() {
@@ -178,7 +178,7 @@ async fn one(index: usize, concurrency: usize, iterations: usize) -> Value {
     let contender = Contender::new(index, &format!("http://{address}"));
     let bodies = std::sync::Arc::new(Bodies::new(&bodies::create(3), &bodies::update(3)));
     // As in `client`.
-    pin_all((concurrency == 1).then_some(0));
+    pin_all(concurrency == 1);
     run_batch(
         &contender,
         &bodies,
@@ -307,14 +307,20 @@ async fn servers(requests: usize, rounds: usize, targets: &[String]) -> Value {
         .expect("reqwest encodes basic credentials");
     let targets: Vec<(String, std::sync::Arc<Vec<u8>>, String)> = targets
         .iter()
-        .filter_map(|t| {
-            let (name, url) = t.split_once('=')?;
-            let authority = url
-                .strip_prefix("http://")?
-                .trim_end_matches('/')
-                .to_string();
-            let request = load::create_request(&authority, &authorization, &body);
-            Some((name.to_string(), std::sync::Arc::new(request), authority))
+        .map(|t| {
+            let authority = t
+                .split_once('=')
+                .and_then(|(_, url)| url.strip_prefix("http://"))
+                .map(|rest| rest.trim_end_matches('/'))
+                .filter(|authority| !authority.contains('/'))
+                .unwrap_or_else(|| panic!("{t:?}: a target is NAME=http://HOST:PORT"));
+            let name = t.split_once('=').map_or(t.as_str(), |(name, _)| name);
+            let request = load::create_request(authority, &authorization, &body);
+            (
+                name.to_string(),
+                std::sync::Arc::new(request),
+                authority.to_string(),
+            )
         })
         .collect();
     let mut samples: Vec<Samples> = targets.iter().map(|_| Samples::default()).collect();
@@ -353,25 +359,48 @@ async fn servers(requests: usize, rounds: usize, targets: &[String]) -> Value {
     json!({"servers": results})
 }
 
-/// Lets every thread of this process (those started later inherit it) run only on
-/// `cpu`, or on any CPU.
-fn pin_all(cpu: Option<usize>) {
-    // SAFETY: a zeroed `cpu_set_t` is the empty set; CPU_SET writes within it.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for c in 0..cpus {
-        if cpu.is_none_or(|only| only == c) {
-            // SAFETY: `c` is below the number of CPUs, far below CPU_SETSIZE.
-            unsafe { libc::CPU_SET(c, &mut set) };
-        }
+/// The CPUs this process may run on when it started (before any pinning).
+static ALLOWED_CPUS: std::sync::OnceLock<libc::cpu_set_t> = std::sync::OnceLock::new();
+
+/// Lets every thread of this process (those started later inherit it) run only on the
+/// first CPU it was allowed at start (`first_only`), or on all of those again.
+fn pin_all(first_only: bool) {
+    let allowed = ALLOWED_CPUS.get_or_init(|| {
+        // SAFETY: a zeroed `cpu_set_t` is the empty set, and `sched_getaffinity` fills
+        // one of the size passed.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        let done =
+            unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+        assert_eq!(
+            done,
+            0,
+            "sched_getaffinity: {}",
+            std::io::Error::last_os_error()
+        );
+        set
+    });
+    let mut set = *allowed;
+    if first_only {
+        // SAFETY: CPU_ISSET and CPU_SET read and write within the set, below CPU_SETSIZE.
+        let first = (0..libc::CPU_SETSIZE as usize)
+            .find(|&cpu| unsafe { libc::CPU_ISSET(cpu, allowed) })
+            .expect("the process may run on some CPU");
+        set = unsafe { std::mem::zeroed() };
+        unsafe { libc::CPU_SET(first, &mut set) };
     }
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return;
-    };
+    let tasks = std::fs::read_dir("/proc/self/task").expect("/proc/self/task lists the threads");
     for task in tasks.flatten() {
         if let Ok(tid) = task.file_name().to_string_lossy().parse::<libc::pid_t>() {
             // SAFETY: `set` is a valid `cpu_set_t` of the size passed.
-            unsafe { libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+            let done = unsafe {
+                libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set)
+            };
+            // A thread that ended meanwhile is no longer there to pin.
+            let error = std::io::Error::last_os_error();
+            assert!(
+                done == 0 || error.raw_os_error() == Some(libc::ESRCH),
+                "sched_setaffinity: {error}"
+            );
         }
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::accept::{Quick, shape_of};
 use crate::compile::{End, NodeId};
 use crate::document::SchemaDocument;
-use crate::validate::{At, Validator, Violation};
+use crate::validate::{At, MAX_DEPTH, Validator, Violation};
 
 /// A property of an object schema, or the items of an array property, as
 /// [`SchemaDocument::property`] and [`SchemaDocument::items`] found it.
@@ -50,9 +50,14 @@ impl SchemaDocument {
     }
 
     fn property_at(&self, node: NodeId) -> Property {
-        let quick = self.target(node).map_or(Quick::None, |target| {
-            Quick::of(&self.compiled.nodes[target])
-        });
+        // Checked from depth 0 (see `FieldChecker::full`): a chain of `$ref`s deeper
+        // than the walk follows is reported there, so it gets no quick answer.
+        let quick = match self.target(node) {
+            Some(target) if self.compiled.hot[node].hops as usize <= MAX_DEPTH => {
+                Quick::of(&self.compiled.nodes[target])
+            }
+            _ => Quick::None,
+        };
         Property { node, quick }
     }
 
@@ -81,14 +86,15 @@ impl FieldChecker<'_> {
         value: &T,
         at: &At<'_>,
     ) -> Result<(), serde_json::Error> {
+        // (Testing for `None` first spares the other fields the serialisation.)
         if !matches!(property.quick, Quick::None) && property.quick.accepts(shape_of(value)) {
             return Ok(());
         }
         self.full(property, value, at)
     }
 
-    /// [`value`](Self::value) by the compiled schema.
-    #[cold]
+    /// [`value`](Self::value) by the compiled schema (kept out of line, so that the
+    /// walks' code stays small).
     #[inline(never)]
     fn full<T: Serialize + ?Sized>(
         &mut self,
@@ -112,5 +118,81 @@ impl FieldChecker<'_> {
     /// Every violation found, in the order found.
     pub fn into_violations(self) -> Vec<Violation> {
         self.validator.into_violations()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// Violations of `value` as property `a` of a model whose schema `a` is `schema`:
+    /// through `FieldChecker::value` (quick answers included), through its full check
+    /// alone, and through the whole-document walk of the model.
+    fn all_three(extra: Value, schema: Value, value: &impl Serialize) -> [usize; 3] {
+        let mut schemas = extra;
+        schemas["m"] = json!({"type": "object", "properties": {"a": schema}});
+        let document =
+            SchemaDocument::from_json(json!({"components": {"schemas": schemas}})).unwrap();
+        let property = document.property("m", "a").unwrap();
+        let mut quick = document.field_checker();
+        quick.value(property, value, &At::Root).unwrap();
+        let mut full = document.field_checker();
+        full.full(property, value, &At::Root).unwrap();
+        let whole = document
+            .validate_serialize("m", &std::collections::BTreeMap::from([("a", value)]))
+            .unwrap();
+        [
+            quick.into_violations().len(),
+            full.into_violations().len(),
+            whole.len(),
+        ]
+    }
+
+    #[test]
+    fn a_reference_chain_deeper_than_the_walk_gets_no_quick_answer() {
+        let text = json!({"type": "string", "maxLength": 10});
+        let mut reported = Vec::new();
+        for hops in [1, MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, MAX_DEPTH + 5] {
+            let mut extra = json!({"r0": text});
+            for i in 1..hops {
+                extra[format!("r{i}")] =
+                    json!({"$ref": format!("#/components/schemas/r{}", i - 1)});
+            }
+            let top = json!({"$ref": format!("#/components/schemas/r{}", hops - 1)});
+            let [quick, full, _] = all_three(extra, top, &"abc");
+            assert_eq!(quick, full, "{hops} hops");
+            reported.push(full);
+        }
+        // Deep enough, the full check reports the chain: the quick path must not hide it.
+        assert_eq!(reported, [0, 0, 0, 1, 1]);
+    }
+
+    #[test]
+    fn quick_answers_agree_with_the_full_check() {
+        let schemas = [
+            json!({"type": "string", "minLength": 2, "maxLength": 3}),
+            json!({"type": "string", "maxLength": 3, "nullable": true}),
+            json!({"type": "integer", "minimum": 1, "maximum": 10, "exclusiveMaximum": true}),
+            json!({"type": "number", "minimum": 0}),
+            json!({"type": "string", "pattern": "^a+$"}),
+        ];
+        let texts = ["", "a", "ab", "abc", "abcd", "\u{e9}\u{e9}", "\u{1F600}"];
+        for schema in &schemas {
+            for text in texts {
+                let [quick, full, whole] = all_three(json!({}), schema.clone(), &text);
+                assert!(quick == full && full == whole, "{text:?} against {schema}");
+            }
+            for number in [-1.0, 0.0, 1.0, 9.0, 9.5, 10.0, f64::NAN] {
+                let [quick, full, whole] = all_three(json!({}), schema.clone(), &number);
+                assert!(quick == full && full == whole, "{number} against {schema}");
+            }
+            for number in [0_i64, 1, 9, 10, i64::MAX] {
+                let [quick, full, whole] = all_three(json!({}), schema.clone(), &number);
+                assert!(quick == full && full == whole, "{number} against {schema}");
+            }
+            let [quick, full, whole] = all_three(json!({}), schema.clone(), &None::<String>);
+            assert!(quick == full && full == whole, "null against {schema}");
+        }
     }
 }

@@ -135,9 +135,9 @@ impl Store {
     /// An empty store holding at most `max_sessions` sessions (at least 1).
     pub fn new(max_sessions: usize) -> Self {
         let max_sessions = max_sessions.max(1);
-        // Room for the sessions up front (up to a bound), so that a store being filled
-        // never stops every request for a rehash or a copy under its lock. Memory the
-        // sessions do not use is never touched.
+        // Room for the sessions up front, up to ROOM_AT_START, so that a store filling
+        // up to that many does not stop every request for a rehash or a copy under its
+        // lock. Memory the sessions do not use is never touched.
         let room = max_sessions.min(ROOM_AT_START);
         Self {
             inner: Mutex::new(Inner {
@@ -301,6 +301,15 @@ mod tests {
         assert_eq!(serde_json::to_value(&text).unwrap(), value);
         let back: JsonText = serde_json::from_value(value.clone()).unwrap();
         assert_eq!(back, text);
+        // Floats read back exactly, however many digits they need.
+        let mut rng = fastrand::Rng::with_seed(7);
+        let floats: Vec<f64> = std::iter::repeat_with(|| f64::from_bits(rng.u64(..)))
+            .filter(|x| x.is_finite())
+            .take(2_000)
+            .chain([0.1 + 0.2, 5e-324, f64::MAX, 2.2250738585072014e-308])
+            .collect();
+        let floats = json!(floats);
+        assert_eq!(JsonText::new(&floats).to_value(), floats);
         let shown = format!("{text:?}");
         assert!(
             shown.starts_with("JsonText(") && !shown.contains("shopper"),
