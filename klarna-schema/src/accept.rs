@@ -154,6 +154,24 @@ macro_rules! other {
     };
 }
 
+/// Numbers, widened losslessly into their [`Shape`].
+macro_rules! numbers {
+    ($($method:ident($ty:ty) -> $shape:ident),* $(,)?) => {
+        $(fn $method(self, v: $ty) -> Result<Shape, serde_json::Error> {
+            Ok(Shape::$shape(v.into()))
+        })*
+    };
+}
+
+/// Compound values are no leaves: the full check takes them.
+macro_rules! not_a_leaf {
+    ($($method:ident($($ty:ty),*) -> $compound:ident),* $(,)?) => {
+        $(fn $method(self $(, _: $ty)*) -> Result<Self::$compound, serde_json::Error> {
+            Err(ser::Error::custom("not a leaf"))
+        })*
+    };
+}
+
 impl ser::Serializer for Leaf {
     type Ok = Shape;
     type Error = serde_json::Error;
@@ -169,45 +187,18 @@ impl ser::Serializer for Leaf {
         Ok(Shape::Text(v.len()))
     }
 
-    fn serialize_i64(self, v: i64) -> Result<Shape, serde_json::Error> {
-        Ok(Shape::Signed(v))
-    }
-
-    fn serialize_i32(self, v: i32) -> Result<Shape, serde_json::Error> {
-        Ok(Shape::Signed(v.into()))
-    }
-
-    fn serialize_i16(self, v: i16) -> Result<Shape, serde_json::Error> {
-        Ok(Shape::Signed(v.into()))
-    }
-
-    fn serialize_i8(self, v: i8) -> Result<Shape, serde_json::Error> {
-        Ok(Shape::Signed(v.into()))
-    }
-
-    fn serialize_u64(self, v: u64) -> Result<Shape, serde_json::Error> {
-        Ok(Shape::Unsigned(v))
-    }
-
-    fn serialize_u32(self, v: u32) -> Result<Shape, serde_json::Error> {
-        Ok(Shape::Unsigned(v.into()))
-    }
-
-    fn serialize_u16(self, v: u16) -> Result<Shape, serde_json::Error> {
-        Ok(Shape::Unsigned(v.into()))
-    }
-
-    fn serialize_u8(self, v: u8) -> Result<Shape, serde_json::Error> {
-        Ok(Shape::Unsigned(v.into()))
-    }
-
-    fn serialize_f64(self, v: f64) -> Result<Shape, serde_json::Error> {
-        Ok(Shape::Float(v))
-    }
-
-    fn serialize_f32(self, v: f32) -> Result<Shape, serde_json::Error> {
-        Ok(Shape::Float(v.into()))
-    }
+    numbers!(
+        serialize_i64(i64) -> Signed,
+        serialize_i32(i32) -> Signed,
+        serialize_i16(i16) -> Signed,
+        serialize_i8(i8) -> Signed,
+        serialize_u64(u64) -> Unsigned,
+        serialize_u32(u32) -> Unsigned,
+        serialize_u16(u16) -> Unsigned,
+        serialize_u8(u8) -> Unsigned,
+        serialize_f64(f64) -> Float,
+        serialize_f32(f32) -> Float,
+    );
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
@@ -243,53 +234,15 @@ impl ser::Serializer for Leaf {
         serialize_unit_variant(&'static str, u32, &'static str),
     );
 
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, serde_json::Error> {
-        Err(ser::Error::custom("not a leaf"))
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, serde_json::Error> {
-        Err(ser::Error::custom("not a leaf"))
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, serde_json::Error> {
-        Err(ser::Error::custom("not a leaf"))
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, serde_json::Error> {
-        Err(ser::Error::custom("not a leaf"))
-    }
-
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, serde_json::Error> {
-        Err(ser::Error::custom("not a leaf"))
-    }
-
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, serde_json::Error> {
-        Err(ser::Error::custom("not a leaf"))
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, serde_json::Error> {
-        Err(ser::Error::custom("not a leaf"))
-    }
+    not_a_leaf!(
+        serialize_seq(Option<usize>) -> SerializeSeq,
+        serialize_tuple(usize) -> SerializeTuple,
+        serialize_tuple_struct(&'static str, usize) -> SerializeTupleStruct,
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> SerializeTupleVariant,
+        serialize_map(Option<usize>) -> SerializeMap,
+        serialize_struct(&'static str, usize) -> SerializeStruct,
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> SerializeStructVariant,
+    );
 }
 
 #[cfg(test)]
