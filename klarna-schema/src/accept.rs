@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::ser::{self, Impossible};
 
 use crate::compile::{Node, Type};
+use crate::validate::{above_maximum, below_minimum};
 
 /// A property's rules when they are only bounds, in a few words.
 #[derive(Clone, Copy, Debug)]
@@ -108,17 +109,9 @@ impl Quick {
                     Shape::Float(n) if flags & Quick::INTEGER == 0 && n.is_finite() => n,
                     _ => return false,
                 };
-                let above = if flags & Quick::MIN_EXCLUSIVE != 0 {
-                    number > minimum
-                } else {
-                    number >= minimum
-                };
-                let below = if flags & Quick::MAX_EXCLUSIVE != 0 {
-                    number < maximum
-                } else {
-                    number <= maximum
-                };
-                above && below
+                // The full check's own comparisons (an open bound is infinite).
+                !below_minimum(number, (minimum, flags & Quick::MIN_EXCLUSIVE != 0))
+                    && !above_maximum(number, (maximum, flags & Quick::MAX_EXCLUSIVE != 0))
             }
             _ => false,
         }

@@ -434,20 +434,8 @@ impl<'a> Validator<'a> {
     #[inline]
     pub(crate) fn check_number(&mut self, id: NodeId, number: f64, path: &At<'_>) {
         let node = &self.compiled.nodes[id];
-        let below = node.minimum.is_some_and(|(min, exclusive)| {
-            if exclusive {
-                number <= min
-            } else {
-                number < min
-            }
-        });
-        let above = node.maximum.is_some_and(|(max, exclusive)| {
-            if exclusive {
-                number >= max
-            } else {
-                number > max
-            }
-        });
+        let below = node.minimum.is_some_and(|min| below_minimum(number, min));
+        let above = node.maximum.is_some_and(|max| above_maximum(number, max));
         if below || above {
             self.report_range(id, number, path);
         }
@@ -458,35 +446,25 @@ impl<'a> Validator<'a> {
     fn report_range(&mut self, id: NodeId, number: f64, path: &At<'_>) {
         let node = &self.compiled.nodes[id];
         let (minimum, maximum) = (node.minimum, node.maximum);
-        if let Some((min, exclusive)) = minimum {
-            let below = if exclusive {
-                number <= min
-            } else {
-                number < min
-            };
-            if below {
-                let relation = if exclusive { "more than" } else { "at least" };
-                self.report(
-                    path,
-                    Rule::Minimum,
-                    format!("must be {relation} {}", render_number(min)),
-                );
-            }
+        if let Some((min, exclusive)) = minimum
+            && below_minimum(number, (min, exclusive))
+        {
+            let relation = if exclusive { "more than" } else { "at least" };
+            self.report(
+                path,
+                Rule::Minimum,
+                format!("must be {relation} {}", render_number(min)),
+            );
         }
-        if let Some((max, exclusive)) = maximum {
-            let above = if exclusive {
-                number >= max
-            } else {
-                number > max
-            };
-            if above {
-                let relation = if exclusive { "less than" } else { "at most" };
-                self.report(
-                    path,
-                    Rule::Maximum,
-                    format!("must be {relation} {}", render_number(max)),
-                );
-            }
+        if let Some((max, exclusive)) = maximum
+            && above_maximum(number, (max, exclusive))
+        {
+            let relation = if exclusive { "less than" } else { "at most" };
+            self.report(
+                path,
+                Rule::Maximum,
+                format!("must be {relation} {}", render_number(max)),
+            );
         }
     }
 
@@ -591,6 +569,24 @@ fn render_number(number: f64) -> String {
         format!("{}", number as i64)
     } else {
         number.to_string()
+    }
+}
+
+/// Whether `number` falls short of `minimum` (the bound, and whether it is exclusive).
+pub(crate) fn below_minimum(number: f64, (min, exclusive): (f64, bool)) -> bool {
+    if exclusive {
+        number <= min
+    } else {
+        number < min
+    }
+}
+
+/// Whether `number` goes past `maximum` (the bound, and whether it is exclusive).
+pub(crate) fn above_maximum(number: f64, (max, exclusive): (f64, bool)) -> bool {
+    if exclusive {
+        number >= max
+    } else {
+        number > max
     }
 }
 #[cfg(test)]
