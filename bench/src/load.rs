@@ -8,15 +8,15 @@
 
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
 /// How long one exchange may take before it counts as failed (the connection is then
 /// dropped and the next request opens another).
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The largest answer head read; a longer one counts as failed.
 const MAX_HEAD_BYTES: usize = 1 << 20;
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// What one connection saw: each request's latency, and how many were answered with
 /// something other than `200` (or not at all).
