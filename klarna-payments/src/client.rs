@@ -472,8 +472,8 @@ impl Client {
         Ok(json.map(<[u8]>::to_vec).unwrap_or_default())
     }
 
-    /// The body converted, checked and written as JSON in one pass over it
-    /// ([`validate_and_encode`]), then the call prepared; or why the body cannot be sent.
+    /// The body converted, checked and written as JSON ([`validate_and_encode`]), then
+    /// the call prepared; or why the body cannot be sent.
     fn checked<T, B>(
         &self,
         operation: &Operation,
