@@ -114,6 +114,7 @@ fn walk(
         body.push('\n');
     }
     let count = properties.len();
+    // `allow`: a model without properties would leave `c`, `at` and `p` unused.
     Ok(format!(
         "impl crate::types::{rust} {{\n    \
          /// Checks this model's fields against schema `{name}` of the spec, field by field.\n    \
