@@ -144,7 +144,9 @@ impl fmt::Debug for Client {
 /// A successful answer: the decoded body and what Klarna said about the exchange.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Response<T> {
-    value: T,
+    /// Boxed: a session's model is about 1.5 KB, and a call's answer passes through
+    /// several futures on its way out; each would copy it.
+    value: Box<T>,
     status: StatusCode,
     correlation_id: Option<String>,
     attempts: u32,
@@ -166,7 +168,7 @@ impl<T> Response<T> {
     /// ```
     pub fn new(value: T) -> Self {
         Self {
-            value,
+            value: Box::new(value),
             status: StatusCode::OK,
             correlation_id: None,
             attempts: 1,
@@ -198,7 +200,7 @@ impl<T> Response<T> {
 
     /// The decoded body, owned.
     pub fn into_value(self) -> T {
-        self.value
+        *self.value
     }
 
     /// The HTTP status of the answer. (A session's own status is the body's `status`
@@ -354,7 +356,7 @@ impl Client {
         &self,
         operation: &'static Operation,
         prepared: Result<Prepared<'_>, reqwest::Error>,
-        decode: fn(&[u8]) -> serde_json::Result<T>,
+        decode: fn(&[u8]) -> serde_json::Result<Box<T>>,
     ) -> Result<Response<T>, Error> {
         let Prepared { target, url, json } = match prepared {
             Ok(prepared) => prepared,
@@ -625,13 +627,14 @@ impl Client {
     }
 }
 
-fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+/// The answer's JSON decoded straight into its box, which the [`Response`] keeps.
+fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<Box<T>> {
     serde_json::from_slice(body)
 }
 
 /// For answers without content (`204`): the body is not looked at.
-fn decode_nothing(_: &[u8]) -> serde_json::Result<()> {
-    Ok(())
+fn decode_nothing(_: &[u8]) -> serde_json::Result<Box<()>> {
+    Ok(Box::new(()))
 }
 
 /// How a call failed, before it becomes an [`Error`]: the outcomes the generated code
@@ -656,8 +659,8 @@ enum Failure {
 fn interpret<T>(
     operation: &Operation,
     answer: Answer,
-    decode: fn(&[u8]) -> serde_json::Result<T>,
-) -> Result<(StatusCode, T), Failure> {
+    decode: fn(&[u8]) -> serde_json::Result<Box<T>>,
+) -> Result<(StatusCode, Box<T>), Failure> {
     let status = answer.parts.status;
     if status == operation.success {
         return match decode(&answer.body) {
