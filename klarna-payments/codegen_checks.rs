@@ -95,18 +95,18 @@ fn walk(
             };
             format!(
                 "let items = &self.{field}; {guard}{{ let here = {here}; \
-                 if let Some(p) = p[{i}] {{ c.count(p, items.len(), &here); }} \
+                 if let Some(p) = &p[{i}] {{ c.count(p, items.len(), &here); }} \
                  for (i, v) in items.iter().enumerate() {{ v.walk_fields(c, &klarna_schema::At::Index(&here, i))?; }} }}"
             )
         } else if is_required {
-            format!("if let Some(p) = p[{i}] {{ c.value(p, &self.{field}, &{here})?; }}")
+            format!("if let Some(p) = &p[{i}] {{ c.value(p, &self.{field}, &{here})?; }}")
         } else if is_array {
             format!(
-                "if !self.{field}.is_empty() && let Some(p) = p[{i}] {{ c.value(p, &self.{field}, &{here})?; }}"
+                "if !self.{field}.is_empty() && let Some(p) = &p[{i}] {{ c.value(p, &self.{field}, &{here})?; }}"
             )
         } else {
             format!(
-                "if let (Some(p), Some(v)) = (p[{i}], &self.{field}) {{ c.value(p, v, &{here})?; }}"
+                "if let (Some(p), Some(v)) = (&p[{i}], &self.{field}) {{ c.value(p, v, &{here})?; }}"
             )
         };
         body.push_str("        ");

@@ -79,10 +79,14 @@ impl FieldChecker<'_> {
     /// # Errors
     ///
     /// The error `serde_json::to_value(value)` gives when `value` has no JSON form.
-    #[inline]
+    //
+    // Out of line, one copy per value type, and the property by reference: each field
+    // of a generated walk is then a call, and the walks' code halves (`OrderLine`'s
+    // 4.0 KB -> 2.2 KB), which at one request at a time is read from memory, not cache.
+    #[inline(never)]
     pub fn value<T: Serialize + ?Sized>(
         &mut self,
-        property: Property,
+        property: &Property,
         value: &T,
         at: &At<'_>,
     ) -> Result<(), serde_json::Error> {
@@ -90,7 +94,7 @@ impl FieldChecker<'_> {
         if !matches!(property.quick, Quick::None) && property.quick.accepts(shape_of(value)) {
             return Ok(());
         }
-        self.full(property, value, at)
+        self.full(*property, value, at)
     }
 
     /// [`value`](Self::value) by the compiled schema (kept out of line, so that the
@@ -108,7 +112,7 @@ impl FieldChecker<'_> {
 
     /// Checks the item count of the array at `at` against `property`'s schema (its
     /// items are checked apart, after this).
-    pub fn count(&mut self, property: Property, count: usize, at: &At<'_>) {
+    pub fn count(&mut self, property: &Property, count: usize, at: &At<'_>) {
         let hot = self.validator.compiled.hot[property.node];
         if let Some((id, _)) = self.validator.resolve_hot(property.node, hot, at, 0) {
             self.validator.check_count(id, count as u64, at);
@@ -136,7 +140,7 @@ mod tests {
             SchemaDocument::from_json(json!({"components": {"schemas": schemas}})).unwrap();
         let property = document.property("m", "a").unwrap();
         let mut quick = document.field_checker();
-        quick.value(property, value, &At::Root).unwrap();
+        quick.value(&property, value, &At::Root).unwrap();
         let mut full = document.field_checker();
         full.full(property, value, &At::Root).unwrap();
         let whole = document
