@@ -380,8 +380,8 @@ impl Client {
             if let Some(json) = &json {
                 *request.body_mut() = Some(json.clone().into());
             }
-            // Applies even to a caller-supplied reqwest::Client: no attempt waits forever.
-            *request.timeout_mut() = Some(settings.timeout);
+            // No timeout here: the reqwest client underneath was built by `ClientBuilder`,
+            // with the attempt timeout as its own (`config.rs`).
             request
         };
         let mut record = CallRecord::default();

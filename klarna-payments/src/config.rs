@@ -259,8 +259,8 @@ impl ClientBuilder {
     /// Sends through a `reqwest` client built from your builder (connection pool, proxy,
     /// TLS roots). The crate still sets what a payments client must have: its TLS
     /// backend and **no redirects** (a builder, not a built `reqwest::Client`, is taken so
-    /// that this can be enforced). Your connect timeout and timeout settings are kept;
-    /// the per-attempt [`timeout`](Self::timeout) of this builder applies on top.
+    /// that this can be enforced), and the per-attempt [`timeout`](Self::timeout) of this
+    /// builder in place of any `timeout` set on yours. Your connect timeout is kept.
     pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
         self.http_client = Some(builder);
         self
@@ -283,8 +283,11 @@ impl ClientBuilder {
         }
         let user_agent = HeaderValue::from_str(&agent)
             .map_err(|_| ConfigError::InvalidUserAgent(agent.clone()))?;
+        // The attempt timeout is the reqwest client's own: set per request, it would cost
+        // every request a map of extensions.
         let http = match self.http_client {
             Some(builder) => crate::tls::harden(builder)
+                .timeout(self.timeout)
                 .build()
                 .map_err(|e| ConfigError::HttpClient(e.to_string()))?,
             None => default_http_client(self.connect_timeout, self.timeout)?,

@@ -1,6 +1,6 @@
 //! What a hostile or misconfigured server cannot make the client do: follow a redirect
 //! (to another origin or the same one), send to a path other than the session's, or
-//! accept an id that is not one.
+//! accept an id that is not one, or wait past its attempt timeout.
 
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use klarna_payments::request::SessionUpdate;
 use klarna_payments::{Client, Credentials, Error, RetryPolicy};
 use proptest::prelude::*;
 use tests::fixtures::create_body;
-use tests::scripted::{Reply, ScriptedServer};
+use tests::scripted::{Fault, Reply, ScriptedServer};
 
 const SESSION_ID: &str = "0b1d9815-165e-42e2-8867-35bc03789e00";
 
@@ -179,4 +179,26 @@ fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8(out).unwrap()
+}
+
+#[tokio::test]
+async fn a_supplied_reqwest_builder_cannot_lengthen_the_attempt_timeout() {
+    let api = ScriptedServer::start().await;
+    api.always(Reply::json(200, "{}").fault(Fault::Stall(Duration::from_secs(10))));
+    let client = Client::builder()
+        .base_url(api.url())
+        .credentials(Credentials::new("u", "p"))
+        .http_client(reqwest::Client::builder().timeout(Duration::from_secs(60)))
+        .timeout(Duration::from_millis(300))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = client.read_session(SESSION_ID).await.unwrap_err();
+    assert!(matches!(error, Error::Timeout(_)), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
