@@ -1,8 +1,10 @@
 //! Derives, for `build.rs`, the pre-send schema check of every request model as plain
-//! code: one `walk_fields` method per model that hands each field to
-//! `klarna_schema::FieldChecker` with its property (looked up once), goes into nested
-//! models directly, and checks array counts before items, in the order of the properties'
-//! names. The answer is the one a serde walk of the whole body gives
+//! code: one `walk_fields` method per model that tests a field whose rules are only
+//! bounds against them inline (constants from `klarna_schema::Property::accepts_source`,
+//! read from the spec with `klarna-schema` itself), hands every other field, and any
+//! value those bounds do not settle, to `klarna_schema::FieldChecker` with its property
+//! (looked up once, on first need), goes into nested models directly, and checks array
+//! counts before items, in the order of the properties' names. The answer is the one a serde walk of the whole body gives
 //! (`tests/validation_agrees.rs` compares them), without its per-field lookups.
 //!
 //! A model walks its fields itself only when its schema has nothing but `type`,
@@ -26,7 +28,11 @@ const STRUCTURAL: &[&str] = &[
 
 /// The Rust source of the `walk_fields` methods of every request model.
 pub fn field_walks(spec: &Value) -> Result<String, String> {
-    crate::codegen_requests::each_request_schema(spec, walk)
+    let document = klarna_schema::SchemaDocument::from_json(spec.clone())
+        .map_err(|e| format!("the spec does not load as a schema document: {e}"))?;
+    crate::codegen_requests::each_request_schema(spec, |schemas, name, schema, pending| {
+        walk(&document, schemas, name, schema, pending)
+    })
 }
 
 /// The component schema a `$ref` names, when it is an object this file walks field by
@@ -45,8 +51,12 @@ fn walked<'s>(schemas: &'s serde_json::Map<String, Value>, body: &Value) -> Opti
     plain.then_some(name.as_str())
 }
 
-/// The `walk_fields` method of schema `name`.
+/// The `walk_fields` method of schema `name`. A field whose rules are only bounds is
+/// tested against them inline, as constants ([`klarna_schema::Property::accepts_source`]):
+/// a valid value then costs a comparison or two, and only a value they do not settle
+/// reaches `FieldChecker::value` (and the properties, looked up on first need).
 fn walk(
+    document: &klarna_schema::SchemaDocument,
     schemas: &serde_json::Map<String, Value>,
     name: &str,
     schema: &Value,
@@ -76,6 +86,11 @@ fn walk(
         let field = crate::codegen_requests::rust_ident(property);
         let is_required = required.contains(&property.as_str());
         let here = format!("klarna_schema::At::Key(at, {property:?})");
+        let quick = |value: &str| {
+            document
+                .property(name, property)
+                .and_then(|p| p.accepts_source(value))
+        };
         let is_array = schema.get("type").and_then(Value::as_str) == Some("array");
         let line = if let Some(model) = walked(schemas, schema) {
             pending.push(model.to_string());
@@ -95,18 +110,24 @@ fn walk(
             };
             format!(
                 "let items = &self.{field}; {guard}{{ let here = {here}; \
-                 if let Some(p) = &p[{i}] {{ c.count(p, items.len(), &here); }} \
+                 if let Some(p) = &p()[{i}] {{ c.count(p, items.len(), &here); }} \
                  for (i, v) in items.iter().enumerate() {{ v.walk_fields(c, &klarna_schema::At::Index(&here, i))?; }} }}"
             )
         } else if is_required {
-            format!("if let Some(p) = &p[{i}] {{ c.value(p, &self.{field}, &{here})?; }}")
+            let unsettled = quick(&format!("&self.{field}"))
+                .map_or_else(String::new, |accepts| format!("!{accepts} && "));
+            format!(
+                "if {unsettled}let Some(p) = &p()[{i}] {{ c.value(p, &self.{field}, &{here})?; }}"
+            )
         } else if is_array {
             format!(
-                "if !self.{field}.is_empty() && let Some(p) = &p[{i}] {{ c.value(p, &self.{field}, &{here})?; }}"
+                "if !self.{field}.is_empty() && let Some(p) = &p()[{i}] {{ c.value(p, &self.{field}, &{here})?; }}"
             )
         } else {
+            let unsettled =
+                quick("v").map_or_else(String::new, |accepts| format!("&& !{accepts} "));
             format!(
-                "if let (Some(p), Some(v)) = (&p[{i}], &self.{field}) {{ c.value(p, v, &{here})?; }}"
+                "if let Some(v) = &self.{field} {unsettled}&& let Some(p) = &p()[{i}] {{ c.value(p, v, &{here})?; }}"
             )
         };
         body.push_str("        ");
@@ -121,7 +142,7 @@ fn walk(
          #[allow(unused_variables)]\n    \
          pub(crate) fn walk_fields(&self, c: &mut klarna_schema::FieldChecker<'_>, at: &klarna_schema::At<'_>) -> serde_json::Result<()> {{\n        \
          static PROPERTIES: std::sync::OnceLock<[Option<klarna_schema::Property>; {count}]> = std::sync::OnceLock::new();\n        \
-         let p = PROPERTIES.get_or_init(|| {{ let d = crate::spec::document(); [{}] }});\n\
+         let p = || PROPERTIES.get_or_init(|| {{ let d = crate::spec::document(); [{}] }});\n\
          {body}        Ok(())\n    }}\n}}\n",
         lookups.join(", ")
     ))

@@ -2,7 +2,8 @@
 //! value in between). It must report exactly what checking `serde_json::to_value(body)`
 //! against the spec reported before: same fields, rules, messages and order. Checked on
 //! many typed create and update bodies, valid and broken in the ways the types allow
-//! (item counts, integer ranges, and whatever the generated types leave unchecked).
+//! (item counts, integer ranges, the lengths of personal data, which is this crate's own
+//! type, and whatever the generated types leave unchecked).
 
 use klarna_payments::spec;
 use klarna_payments::types::{SessionCreate, SessionUpdate};
@@ -39,6 +40,12 @@ fn text(rng: &mut fastrand::Rng, max: usize) -> String {
         _ => rng.usize(1..12.min(max + 1)),
     };
     (0..len).map(|_| rng.alphanumeric()).collect()
+}
+
+/// A text of two-byte characters, one short of, at or one past `max` characters: its
+/// byte length alone does not settle `maxLength`.
+fn wide_text(rng: &mut fastrand::Rng, max: usize) -> String {
+    "ö".repeat(max - 1 + rng.usize(0..3))
 }
 
 fn line(rng: &mut fastrand::Rng) -> Value {
@@ -107,6 +114,15 @@ fn extras(rng: &mut fastrand::Rng, body: &mut Value) {
     }
     if rng.u8(0..4) == 0 {
         fields.insert("merchant_reference1".into(), json!(text(rng, 255)));
+    }
+    if rng.u8(0..3) == 0 {
+        fields.insert(
+            "billing_address".into(),
+            json!({
+                "given_name": text(rng, 99), "postal_code": text(rng, 10),
+                "title": text(rng, 20), "city": wide_text(rng, 99), "country": "SE",
+            }),
+        );
     }
 }
 

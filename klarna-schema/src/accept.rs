@@ -84,6 +84,13 @@ impl Quick {
     /// function for every property, so that the code of the field walks stays small.
     #[inline(never)]
     pub(crate) fn accepts(self, shape: Shape) -> bool {
+        self.accepts_inline(shape)
+    }
+
+    /// [`accepts`](Self::accepts), inlined: with the bounds written into generated code
+    /// as constants ([`text`], [`number`]), it folds into a comparison or two.
+    #[inline(always)]
+    fn accepts_inline(self, shape: Shape) -> bool {
         match (self, shape) {
             // A UTF-8 text of n bytes has between n/4 (rounded up) and n characters:
             // only a text near a bound needs counting, which the full check does.
@@ -115,6 +122,70 @@ impl Quick {
             }
             _ => false,
         }
+    }
+}
+
+/// The Rust source of an expression that is `true` when `value` (the source of an
+/// expression of type `&T`, `T: Serialize`) certainly keeps `quick`'s bounds, or `None`
+/// when only the full check can tell. The bounds are written as constants, so that the
+/// generated check reads nothing but the value.
+pub(crate) fn accepts_source(quick: Quick, value: &str) -> Option<String> {
+    fn float(value: f64) -> String {
+        match value {
+            f64::INFINITY => "f64::INFINITY".into(),
+            f64::NEG_INFINITY => "f64::NEG_INFINITY".into(),
+            // `Debug` of a finite f64 reads back as the same value, and is a float literal.
+            _ => format!("{value:?}"),
+        }
+    }
+    match quick {
+        Quick::None => None,
+        Quick::Text {
+            min_length,
+            max_length,
+        } => Some(format!(
+            "klarna_schema::quick::text({value}, {min_length}, {max_length})"
+        )),
+        Quick::Number {
+            minimum,
+            maximum,
+            flags,
+        } => Some(format!(
+            "klarna_schema::quick::number({value}, {}, {}, {flags})",
+            float(minimum),
+            float(maximum)
+        )),
+    }
+}
+
+/// Quick acceptance with the bounds as constants, for code generated from a spec (see
+/// [`Property::accepts_source`](crate::Property::accepts_source)); `false` means only
+/// "check it in full".
+pub mod quick {
+    use super::{Quick, shape_of};
+    use serde::Serialize;
+
+    /// Whether `value` is certainly a text of `min_length` to `max_length` characters.
+    #[inline(always)]
+    pub fn text<T: Serialize + ?Sized>(value: &T, min_length: u32, max_length: u32) -> bool {
+        Quick::Text {
+            min_length,
+            max_length,
+        }
+        .accepts_inline(shape_of(value))
+    }
+
+    /// Whether `value` is certainly a number within `minimum` and `maximum` (`flags` as
+    /// [`Property::accepts_source`](crate::Property::accepts_source) writes them: integer
+    /// only, exclusive minimum, exclusive maximum).
+    #[inline(always)]
+    pub fn number<T: Serialize + ?Sized>(value: &T, minimum: f64, maximum: f64, flags: u8) -> bool {
+        Quick::Number {
+            minimum,
+            maximum,
+            flags,
+        }
+        .accepts_inline(shape_of(value))
     }
 }
 

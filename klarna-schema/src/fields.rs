@@ -24,6 +24,33 @@ pub struct Property {
     quick: Quick,
 }
 
+impl Property {
+    /// For code generated from the spec: the Rust source of an expression that is `true`
+    /// when `value` (the source of an expression of type `&T`, `T: Serialize`) certainly
+    /// passes this property's rules without [`FieldChecker::value`], with the bounds as
+    /// constants; `None` when only that check can tell. (`false` means only "check it".)
+    ///
+    /// ```
+    /// use klarna_schema::SchemaDocument;
+    /// use serde_json::json;
+    ///
+    /// let document = SchemaDocument::from_json(json!({"components": {"schemas": {"line": {
+    ///     "type": "object",
+    ///     "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255}},
+    /// }}}})).unwrap();
+    /// let name = document.property("line", "name").unwrap();
+    /// assert_eq!(
+    ///     name.accepts_source("&line.name").unwrap(),
+    ///     "klarna_schema::quick::text(&line.name, 1, 255)",
+    /// );
+    /// assert!(klarna_schema::quick::text("Tomato", 1, 255));
+    /// assert!(!klarna_schema::quick::text("", 1, 255));
+    /// ```
+    pub fn accepts_source(&self, value: &str) -> Option<String> {
+        crate::accept::accepts_source(self.quick, value)
+    }
+}
+
 impl SchemaDocument {
     /// Property `name` of the schema named `schema` under `components/schemas` (its
     /// `$ref`s followed), or `None` when there is none.

@@ -38,6 +38,7 @@ mod pattern;
 mod serialize;
 mod validate;
 
+pub use accept::quick;
 pub use document::{LoadError, SchemaDocument};
 pub use fields::{FieldChecker, Property};
 pub use path::{FieldPath, PathSegment};
