@@ -230,6 +230,8 @@ pub(crate) async fn send(
     record: &mut CallRecord,
 ) -> reqwest::Result<Answer> {
     let span = tracing::Span::current();
+    // A span no subscriber wants still looks each recorded field up by name: skip that.
+    let traced = !span.is_disabled();
     let replay = Replay::for_operation(operation);
     record.replay_safe = replay == Replay::Safe;
     let policy = &settings.retry;
@@ -238,7 +240,9 @@ pub(crate) async fn send(
     loop {
         attempt += 1;
         record.attempts = attempt;
-        span.record("attempt", attempt);
+        if traced {
+            span.record("attempt", attempt);
+        }
         let (request, may_retry) = attempts.next(attempt < policy.attempts());
         let answer = client.execute(request);
         let outcome = exchange(answer, settings.max_response_bytes, record).await;
@@ -251,9 +255,11 @@ pub(crate) async fn send(
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(parse_retry_after);
-                span.record("status", status.as_u16());
-                if let Some(id) = id.and_then(|id| id.to_str().ok()) {
-                    span.record("correlation_id", id);
+                if traced {
+                    span.record("status", status.as_u16());
+                    if let Some(id) = id.and_then(|id| id.to_str().ok()) {
+                        span.record("correlation_id", id);
+                    }
                 }
                 record.status = Some(status);
                 record.correlation_id = id.cloned();
@@ -272,7 +278,9 @@ pub(crate) async fn send(
                 continue;
             }
         }
-        span.record("duration_ms", elapsed.as_millis() as u64);
+        if traced {
+            span.record("duration_ms", elapsed.as_millis() as u64);
+        }
         return outcome;
     }
 }

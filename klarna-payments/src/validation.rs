@@ -233,16 +233,21 @@ fn check_arithmetic<T: SessionRequest>(body: &T, checks: Checks, found: &mut Vec
     if checks.arithmetic {
         let order = body.order();
         if T::MERGED {
-            found.extend(
-                arithmetic::check_update_totals(&order)
-                    .into_iter()
-                    .map(Violation::from),
-            );
+            add_arithmetic(found, arithmetic::check_update_totals(&order));
         }
-        found.extend(
-            arithmetic::check_order(&order)
-                .into_iter()
-                .map(Violation::from),
-        );
+        add_arithmetic(found, arithmetic::check_order(&order));
+    }
+}
+
+/// Adds arithmetic violations to `found`. Usually there are none, and then none of the
+/// conversion's code runs (it is out of line).
+fn add_arithmetic(found: &mut Vec<Violation>, violations: Vec<arithmetic::ArithmeticViolation>) {
+    #[cold]
+    #[inline(never)]
+    fn add(found: &mut Vec<Violation>, violations: Vec<arithmetic::ArithmeticViolation>) {
+        found.extend(violations.into_iter().map(Violation::from));
+    }
+    if !violations.is_empty() {
+        add(found, violations);
     }
 }
