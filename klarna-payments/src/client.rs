@@ -358,11 +358,46 @@ impl Client {
         prepared: Result<Prepared<'_>, reqwest::Error>,
         decode: fn(&[u8]) -> serde_json::Result<Box<T>>,
     ) -> Result<Response<T>, Error> {
-        let Prepared { target, url, json } = match prepared {
+        let prepared = match prepared {
             Ok(prepared) => prepared,
             // Where the generated code fails before sending (`build()?`).
             Err(error) => return Err(self.fail(Failure::Transport(error), CallRecord::default())),
         };
+        let mut record = CallRecord::default();
+        let sent = self.send_prepared(operation, prepared, &mut record).await;
+        let settings = progenitor_client::ClientInfo::inner(&self.api).settings();
+        if record.too_large {
+            return Err(Error::ResponseTooLarge {
+                status: record.status.unwrap_or(StatusCode::OK),
+                limit: settings.max_response_bytes,
+                correlation_id: record.correlation_id(),
+            });
+        }
+        let outcome = match sent {
+            Ok(answer) => interpret(operation, answer, decode),
+            Err(error) => Err(Failure::Transport(error)),
+        };
+        match outcome {
+            Ok((status, value)) => Ok(Response {
+                value,
+                status,
+                correlation_id: record.correlation_id(),
+                attempts: record.attempts,
+            }),
+            Err(failure) => Err(self.fail(failure, record)),
+        }
+    }
+
+    /// The sending half of [`call`](Self::call): attempts under the retry policy, what
+    /// they saw in `record`. Not generic over the answer's type, so that one copy of the
+    /// send path's code serves every operation.
+    async fn send_prepared(
+        &self,
+        operation: &'static Operation,
+        prepared: Prepared<'_>,
+        record: &mut CallRecord,
+    ) -> reqwest::Result<Answer> {
+        let Prepared { target, url, json } = prepared;
         let settings = progenitor_client::ClientInfo::inner(&self.api).settings();
         let mut first_url = Some(url);
         let build = || {
@@ -384,38 +419,17 @@ impl Client {
             // with the attempt timeout as its own (`config.rs`).
             request
         };
-        let mut record = CallRecord::default();
-        let sent = Box::pin(
+        Box::pin(
             send(
                 settings,
                 progenitor_client::ClientInfo::client(&self.api),
                 Built(build),
                 operation.id,
-                &mut record,
+                record,
             )
             .instrument(call_span(operation.id)),
         )
-        .await;
-        if record.too_large {
-            return Err(Error::ResponseTooLarge {
-                status: record.status.unwrap_or(StatusCode::OK),
-                limit: settings.max_response_bytes,
-                correlation_id: record.correlation_id(),
-            });
-        }
-        let outcome = match sent {
-            Ok(answer) => interpret(operation, answer, decode),
-            Err(error) => Err(Failure::Transport(error)),
-        };
-        match outcome {
-            Ok((status, value)) => Ok(Response {
-                value,
-                status,
-                correlation_id: record.correlation_id(),
-                attempts: record.attempts,
-            }),
-            Err(failure) => Err(self.fail(failure, record)),
-        }
+        .await
     }
 
     /// How to make `operation`'s URL, and the URL for its first attempt: exactly the URL
