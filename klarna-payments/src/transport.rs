@@ -251,10 +251,16 @@ pub(crate) async fn send(
                 let status = answer.parts.status;
                 let headers = &answer.parts.headers;
                 let id = headers.get(CORRELATION);
-                let retry_after = headers
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(parse_retry_after);
+                // Only a failure's `Retry-After` is used (for the retry's delay and the
+                // error): a success's is not looked up.
+                let retry_after = if status.is_success() {
+                    None
+                } else {
+                    headers
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(parse_retry_after)
+                };
                 if traced {
                     span.record("status", status.as_u16());
                     if let Some(id) = id.and_then(|id| id.to_str().ok()) {
