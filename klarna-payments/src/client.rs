@@ -419,6 +419,7 @@ impl Client {
             // with the attempt timeout as its own (`config.rs`).
             request
         };
+        let span = call_span(operation.id);
         Box::pin(
             send(
                 settings,
@@ -426,8 +427,9 @@ impl Client {
                 Built(build),
                 operation.id,
                 record,
+                span.clone(),
             )
-            .instrument(call_span(operation.id)),
+            .instrument(span),
         )
         .await
     }
@@ -440,7 +442,7 @@ impl Client {
         operation: &Operation,
         session_id: Option<&str>,
     ) -> Result<(Target<'_>, Url), reqwest::Error> {
-        let encoded = session_id.map(progenitor_client::encode_path);
+        let encoded = session_id.map(encode_id);
         if let Some(sessions) = self.sessions.as_deref() {
             let Some(encoded) = &encoded else {
                 return Ok((Target::Sessions(sessions), sessions.clone()));
@@ -453,7 +455,7 @@ impl Client {
                 let (head, tail) = (sessions.as_str(), url.as_str());
                 if tail.len() == head.len() + 1 + encoded.len()
                     && tail.starts_with(head)
-                    && tail.ends_with(encoded.as_str())
+                    && tail.ends_with(&**encoded)
                     && tail.as_bytes()[head.len()] == b'/'
                 {
                     return Ok((target, url));
@@ -720,6 +722,18 @@ fn builder_error<E: fmt::Display + 'static>(error: E) -> Error {
     })
 }
 
+/// `id` percent-encoded as the generated code encodes a path parameter
+/// (`progenitor_client::encode_path`). An id of ASCII letters, digits and `-._~` (every
+/// Klarna id) has nothing to encode there and is taken as it is.
+fn encode_id(id: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    if id.bytes().all(plain) {
+        std::borrow::Cow::Borrowed(id)
+    } else {
+        std::borrow::Cow::Owned(progenitor_client::encode_path(id))
+    }
+}
+
 /// The longest session id sent. Klarna's ids are 36-character UUIDs; anything past this
 /// is certainly not one, and is refused before it reaches a URL.
 const MAX_SESSION_ID_LEN: usize = 255;
@@ -762,4 +776,31 @@ fn check_session_id(session_id: &str) -> Result<(), Error> {
         }],
     }
     .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode_id;
+
+    #[test]
+    fn ids_are_encoded_as_the_generated_code_encodes_them() {
+        let mut ids: Vec<String> = (0u8..128).map(|b| format!("a{}b", b as char)).collect();
+        ids.extend(
+            [
+                "0b1d9815-165e-42e2-8867-35bc03789e00",
+                "",
+                "ö",
+                "a/b",
+                "%41",
+                "a b",
+                "~._-",
+            ]
+            .map(String::from),
+        );
+        for id in &ids {
+            assert_eq!(encode_id(id), progenitor_client::encode_path(id), "{id:?}");
+        }
+        let uuid = "0b1d9815-165e-42e2-8867-35bc03789e00";
+        assert!(matches!(encode_id(uuid), std::borrow::Cow::Borrowed(_)));
+    }
 }

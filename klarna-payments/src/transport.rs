@@ -187,14 +187,16 @@ impl ClientHooks<Transport> for crate::generated::Client {
         let url = request.url().clone();
         let attempts = Cloned(Some(request));
         let mut record = CallRecord::default();
+        let span = call_span(info.operation_id);
         let answer = send(
             &self.inner().0,
             self.client(),
             attempts,
             info.operation_id,
             &mut record,
+            span.clone(),
         )
-        .instrument(call_span(info.operation_id))
+        .instrument(span)
         .await?;
         Ok(answer.into_response(url))
     }
@@ -220,16 +222,16 @@ pub(crate) fn call_span(operation: &'static str) -> tracing::Span {
 }
 
 /// Sends one operation: attempts under the retry policy, each bounded by the attempt
-/// timeout (set on the request) and the size limit, recording what it saw in `record`
-/// and in the current span.
+/// timeout and the size limit, recording what it saw in `record` and in `span` (the
+/// [`call_span`] it runs in).
 pub(crate) async fn send(
     settings: &Settings,
     client: &reqwest::Client,
     mut attempts: impl Attempts,
     operation: &str,
     record: &mut CallRecord,
+    span: tracing::Span,
 ) -> reqwest::Result<Answer> {
-    let span = tracing::Span::current();
     // A span no subscriber wants still looks each recorded field up by name: skip that.
     let traced = !span.is_disabled();
     let replay = Replay::for_operation(operation);
