@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::ser::{self, Impossible};
 
 use crate::compile::{Node, Type};
+use crate::pattern::Pattern;
 use crate::validate::{above_maximum, below_minimum};
 
 /// A property's rules when they are only bounds, in a few words.
@@ -20,6 +21,9 @@ pub(crate) enum Quick {
     None,
     /// `type: string` with at most a length range (in characters).
     Text { min_length: u32, max_length: u32 },
+    /// The same with a `pattern` (compiled): a text that matches it and plainly keeps
+    /// the length range passes.
+    Pattern { min_length: u32, max_length: u32 },
     /// `type: integer` or `number` with at most a range (`-inf`/`inf` when open).
     Number {
         minimum: f64,
@@ -37,7 +41,6 @@ impl Quick {
     /// The bounds of `node` (a node its `$ref`s lead to), if its rules are only those.
     pub(crate) fn of(node: &Node) -> Quick {
         let only_bounds = node.enumeration.is_none()
-            && node.pattern.is_none()
             && node.all_of.is_empty()
             && node.any_of.is_empty()
             && node.one_of.is_empty()
@@ -46,18 +49,35 @@ impl Quick {
         if !only_bounds {
             return Quick::None;
         }
+        // A pattern that did not compile is reported by the full check.
+        let pattern = match &node.pattern {
+            None => false,
+            Some((_, Some(_))) => true,
+            Some((_, None)) => return Quick::None,
+        };
         match node.ty {
             // A minimum beyond `u32` is left to the full check; a maximum beyond it is
             // lowered, which only sends more values there.
             Some(Type::String) => match u32::try_from(node.min_length.unwrap_or(0)) {
-                Ok(min_length) => Quick::Text {
-                    min_length,
-                    max_length: node
+                Ok(min_length) => {
+                    let max_length = node
                         .max_length
-                        .map_or(u32::MAX, |max| u32::try_from(max).unwrap_or(u32::MAX)),
-                },
+                        .map_or(u32::MAX, |max| u32::try_from(max).unwrap_or(u32::MAX));
+                    if pattern {
+                        Quick::Pattern {
+                            min_length,
+                            max_length,
+                        }
+                    } else {
+                        Quick::Text {
+                            min_length,
+                            max_length,
+                        }
+                    }
+                }
                 Err(_) => Quick::None,
             },
+            _ if pattern => Quick::None,
             Some(ty @ (Type::Integer | Type::Number)) => {
                 let mut flags = 0;
                 if ty == Type::Integer {
@@ -96,6 +116,10 @@ impl Quick {
             // only a text near a bound needs counting, which the full check does.
             (
                 Quick::Text {
+                    min_length,
+                    max_length,
+                }
+                | Quick::Pattern {
                     min_length,
                     max_length,
                 },
@@ -139,7 +163,8 @@ pub(crate) fn accepts_source(quick: Quick, value: &str) -> Option<String> {
         }
     }
     match quick {
-        Quick::None => None,
+        // A pattern needs its compiled form, which generated code does not hold.
+        Quick::None | Quick::Pattern { .. } => None,
         Quick::Text {
             min_length,
             max_length,
@@ -192,7 +217,38 @@ pub mod quick {
 /// The [`Shape`] of `value`.
 #[inline]
 pub(crate) fn shape_of<T: Serialize + ?Sized>(value: &T) -> Shape {
-    value.serialize(Leaf).unwrap_or(Shape::Other)
+    value.serialize(Leaf(AnyText)).unwrap_or(Shape::Other)
+}
+
+/// The [`Shape`] of `value`, where a text that does not match `pattern` is
+/// [`Shape::Other`] (left to the full check, which reports it).
+#[inline]
+pub(crate) fn shape_matching<T: Serialize + ?Sized>(value: &T, pattern: &Pattern) -> Shape {
+    value.serialize(Leaf(pattern)).unwrap_or(Shape::Other)
+}
+
+/// Which texts are [`Shape::Text`] to a [`Leaf`] (any other is [`Shape::Other`]). A type
+/// parameter, not a value: without a pattern, the leaf's code is that of a plain shape.
+trait Texts: Copy {
+    fn admit(self, text: &str) -> bool;
+}
+
+/// Every text.
+#[derive(Clone, Copy)]
+struct AnyText;
+
+impl Texts for AnyText {
+    #[inline(always)]
+    fn admit(self, _: &str) -> bool {
+        true
+    }
+}
+
+/// The texts matching a pattern.
+impl Texts for &Pattern {
+    fn admit(self, text: &str) -> bool {
+        self.is_match(text)
+    }
 }
 
 /// The JSON shape of a leaf value, as far as the bounds above need it.
@@ -207,8 +263,9 @@ pub(crate) enum Shape {
     Other,
 }
 
-/// Serializes a value only as far as telling its [`Shape`].
-struct Leaf;
+/// Serializes a value only as far as telling its [`Shape`] (a text that `T` does not
+/// admit is [`Shape::Other`]).
+struct Leaf<T>(T);
 
 macro_rules! other {
     ($($method:ident($($ty:ty),*)),* $(,)?) => {
@@ -236,7 +293,7 @@ macro_rules! not_a_leaf {
     };
 }
 
-impl ser::Serializer for Leaf {
+impl<A: Texts> ser::Serializer for Leaf<A> {
     type Ok = Shape;
     type Error = serde_json::Error;
     type SerializeSeq = Impossible<Shape, serde_json::Error>;
@@ -248,6 +305,9 @@ impl ser::Serializer for Leaf {
     type SerializeStructVariant = Impossible<Shape, serde_json::Error>;
 
     fn serialize_str(self, v: &str) -> Result<Shape, serde_json::Error> {
+        if !self.0.admit(v) {
+            return Ok(Shape::Other);
+        }
         Ok(Shape::Text(v.len()))
     }
 

@@ -8,9 +8,10 @@
 
 use serde::Serialize;
 
-use crate::accept::{Quick, shape_of};
+use crate::accept::{Quick, shape_matching, shape_of};
 use crate::compile::{End, NodeId};
 use crate::document::SchemaDocument;
+use crate::pattern::Pattern;
 use crate::validate::{At, MAX_DEPTH, Validator, Violation};
 
 /// A property of an object schema, or the items of an array property, as
@@ -117,11 +118,29 @@ impl FieldChecker<'_> {
         value: &T,
         at: &At<'_>,
     ) -> Result<(), serde_json::Error> {
-        // (Testing for `None` first spares the other fields the serialisation.)
-        if !matches!(property.quick, Quick::None) && property.quick.accepts(shape_of(value)) {
+        let shape = match property.quick {
+            // (Tested first: it spares the other fields the serialisation.)
+            Quick::None => return self.full(*property, value, at),
+            Quick::Pattern { .. } => match self.pattern(property) {
+                Some(pattern) => shape_matching(value, pattern),
+                None => return self.full(*property, value, at),
+            },
+            _ => shape_of(value),
+        };
+        if property.quick.accepts(shape) {
             return Ok(());
         }
         self.full(*property, value, at)
+    }
+
+    /// The compiled pattern of `property`'s schema (where its `$ref`s lead).
+    fn pattern(&self, property: &Property) -> Option<&Pattern> {
+        let compiled = self.validator.compiled;
+        let hot = compiled.hot[property.node];
+        if !matches!(hot.end, End::Node) {
+            return None;
+        }
+        compiled.nodes[hot.target].pattern.as_ref()?.1.as_ref()
     }
 
     /// [`value`](Self::value) by the compiled schema (kept out of line, so that the
@@ -207,8 +226,27 @@ mod tests {
             json!({"type": "integer", "minimum": 1, "maximum": 10, "exclusiveMaximum": true}),
             json!({"type": "number", "minimum": 0}),
             json!({"type": "string", "pattern": "^a+$"}),
+            json!({"type": "string", "pattern": "^[A-Za-z]{2,2}$", "maxLength": 2}),
+            json!({"type": "string", "pattern": "^a+$", "minLength": 2, "maxLength": 3}),
+            json!({"type": "string", "pattern": "a(?=b)"}),
+            json!({"type": "integer", "pattern": "^1$"}),
+            json!({"type": "string", "pattern": "^a+$", "enum": ["a", "aa"]}),
         ];
-        let texts = ["", "a", "ab", "abc", "abcd", "\u{e9}\u{e9}", "\u{1F600}"];
+        let texts = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "aa",
+            "aaa",
+            "aaaa",
+            "SE",
+            "sE",
+            "S\u{e9}",
+            "\u{e9}\u{e9}",
+            "\u{1F600}",
+        ];
         for schema in &schemas {
             for text in texts {
                 let [quick, full, whole] = all_three(json!({}), schema.clone(), &text);
@@ -225,5 +263,25 @@ mod tests {
             let [quick, full, whole] = all_three(json!({}), schema.clone(), &None::<String>);
             assert!(quick == full && full == whole, "null against {schema}");
         }
+    }
+
+    #[test]
+    fn a_compiled_pattern_on_a_text_gets_a_quick_answer_and_nothing_else_does() {
+        let quick_of = |schema: Value| {
+            let document = SchemaDocument::from_json(json!({"components": {"schemas": {
+                "m": {"type": "object", "properties": {"a": schema}}
+            }}}))
+            .unwrap();
+            document.property("m", "a").unwrap().quick
+        };
+        let country = json!({"type": "string", "pattern": "^[A-Za-z]{2,2}$", "maxLength": 2});
+        assert!(matches!(
+            quick_of(country),
+            Quick::Pattern { max_length: 2, .. }
+        ));
+        let with_enum = json!({"type": "string", "pattern": "^a+$", "enum": ["a"]});
+        assert!(matches!(quick_of(with_enum), Quick::None));
+        let number = json!({"type": "integer", "pattern": "^1$"});
+        assert!(matches!(quick_of(number), Quick::None));
     }
 }
