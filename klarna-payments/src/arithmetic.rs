@@ -174,6 +174,24 @@ fn is_discount(line: &OrderLine) -> bool {
     matches!(line.type_, Some(OrderLineType::Discount))
 }
 
+/// The violation of `rule` by the order's own field `name`. Out of line and marked
+/// cold, as [`line_violation`].
+#[cold]
+#[inline(never)]
+fn order_violation(
+    name: &str,
+    rule: ArithmeticRule,
+    expected: i128,
+    actual: i64,
+) -> ArithmeticViolation {
+    ArithmeticViolation {
+        field: name.into(),
+        rule,
+        expected: clamp(expected),
+        actual,
+    }
+}
+
 /// The violation of `rule` by field `name` of order line `i`. Out of line and marked
 /// cold: a consistent order never comes here, and its check stays small.
 #[cold]
@@ -263,24 +281,24 @@ pub fn check_order(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
     if let Some(amount) = order.order_amount
         && i128::from(amount) != sum_amount
     {
-        found.push(ArithmeticViolation {
-            field: "order_amount".into(),
-            rule: ArithmeticRule::OrderAmount,
-            expected: clamp(sum_amount),
-            actual: amount,
-        });
+        found.push(order_violation(
+            "order_amount",
+            ArithmeticRule::OrderAmount,
+            sum_amount,
+            amount,
+        ));
     }
     // Klarna tolerates rounding of about one unit per line in the order's tax.
     let tolerance = i128::try_from(lines.len()).unwrap_or(i128::MAX);
     if let Some(tax_sent) = order.order_tax_amount
         && (i128::from(tax_sent) - sum_tax).abs() > tolerance
     {
-        found.push(ArithmeticViolation {
-            field: "order_tax_amount".into(),
-            rule: ArithmeticRule::OrderTaxAmount,
-            expected: clamp(sum_tax),
-            actual: tax_sent,
-        });
+        found.push(order_violation(
+            "order_tax_amount",
+            ArithmeticRule::OrderTaxAmount,
+            sum_tax,
+            tax_sent,
+        ));
     }
     found
 }
