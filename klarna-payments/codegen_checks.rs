@@ -102,6 +102,10 @@ fn walk(
         } else if is_array && let Some(model) = schema.get("items").and_then(|i| walked(schemas, i))
         {
             pending.push(model.to_string());
+            let count_unsettled = document
+                .property(name, property)
+                .and_then(|p| document.count_source(p, "items.len()"))
+                .map_or_else(String::new, |fits| format!("!{fits} && "));
             // An optional array is left out of the JSON when empty.
             let guard = if is_required {
                 ""
@@ -110,7 +114,7 @@ fn walk(
             };
             format!(
                 "let items = &self.{field}; {guard}{{ let here = {here}; \
-                 if let Some(p) = &p()[{i}] {{ c.count(p, items.len(), &here); }} \
+                 if {count_unsettled}let Some(p) = &p()[{i}] {{ c.count(p, items.len(), &here); }} \
                  for (i, v) in items.iter().enumerate() {{ v.walk_fields(c, &klarna_schema::At::Index(&here, i))?; }} }}"
             )
         } else if is_required {

@@ -197,7 +197,7 @@ pub fn validate<T: SessionRequest>(body: &T, checks: Checks) -> Vec<Violation> {
 fn check_schema<T: SessionRequest>(body: &T, found: &mut Vec<Violation>) {
     let mut checker = spec::document().field_checker();
     match body.check_fields(&mut checker) {
-        Ok(()) => found.extend(checker.into_violations().into_iter().map(Violation::from)),
+        Ok(()) => add_violations(found, checker.into_violations()),
         Err(error) => found.push(unserializable(&error)),
     }
 }
@@ -233,18 +233,24 @@ fn check_arithmetic<T: SessionRequest>(body: &T, checks: Checks, found: &mut Vec
     if checks.arithmetic {
         let order = body.order();
         if T::MERGED {
-            add_arithmetic(found, arithmetic::check_update_totals(&order));
+            add_violations(found, arithmetic::check_update_totals(&order));
         }
-        add_arithmetic(found, arithmetic::check_order(&order));
+        add_violations(found, arithmetic::check_order(&order));
     }
 }
 
-/// Adds arithmetic violations to `found`. Usually there are none, and then none of the
+/// Adds `violations` to `found`. Usually there are none, and then none of the
 /// conversion's code runs (it is out of line).
-fn add_arithmetic(found: &mut Vec<Violation>, violations: Vec<arithmetic::ArithmeticViolation>) {
+fn add_violations<V>(found: &mut Vec<Violation>, violations: Vec<V>)
+where
+    Violation: From<V>,
+{
     #[cold]
     #[inline(never)]
-    fn add(found: &mut Vec<Violation>, violations: Vec<arithmetic::ArithmeticViolation>) {
+    fn add<V>(found: &mut Vec<Violation>, violations: Vec<V>)
+    where
+        Violation: From<V>,
+    {
         found.extend(violations.into_iter().map(Violation::from));
     }
     if !violations.is_empty() {

@@ -200,6 +200,12 @@ pub mod quick {
         .accepts_inline(shape_of(value))
     }
 
+    /// Whether `count` items are at least `min_items` and at most `max_items`.
+    #[inline(always)]
+    pub fn count(count: usize, min_items: u64, max_items: u64) -> bool {
+        (min_items..=max_items).contains(&(count as u64))
+    }
+
     /// Whether `value` is certainly a number within `minimum` and `maximum` (`flags` as
     /// [`Property::accepts_source`](crate::Property::accepts_source) writes them: integer
     /// only, exclusive minimum, exclusive maximum).

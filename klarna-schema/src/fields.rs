@@ -64,6 +64,41 @@ impl SchemaDocument {
         Some(self.property_at(field.node))
     }
 
+    /// For code generated from the spec: the Rust source of an expression that is `true`
+    /// when `count` (the source of a `usize` expression) items certainly meet the item
+    /// counts of array `property` without [`FieldChecker::count`]; `None` when only that
+    /// check can tell.
+    ///
+    /// ```
+    /// use klarna_schema::SchemaDocument;
+    /// use serde_json::json;
+    ///
+    /// let document = SchemaDocument::from_json(json!({"components": {"schemas": {"order": {
+    ///     "type": "object",
+    ///     "properties": {"lines": {"type": "array", "minItems": 1, "maxItems": 1000}},
+    /// }}}})).unwrap();
+    /// let lines = document.property("order", "lines").unwrap();
+    /// assert_eq!(
+    ///     document.count_source(lines, "n").unwrap(),
+    ///     "klarna_schema::quick::count(n, 1, 1000)",
+    /// );
+    /// assert!(klarna_schema::quick::count(3, 1, 1000));
+    /// assert!(!klarna_schema::quick::count(0, 1, 1000));
+    /// ```
+    pub fn count_source(&self, property: Property, count: &str) -> Option<String> {
+        // As the quick bounds: a `$ref` chain longer than the walk follows is left to
+        // the check, which reports it.
+        if self.compiled.hot[property.node].hops as usize > MAX_DEPTH {
+            return None;
+        }
+        let node = &self.compiled.nodes[self.target(property.node)?];
+        Some(format!(
+            "klarna_schema::quick::count({count}, {}, {})",
+            node.min_items.unwrap_or(0),
+            node.max_items.unwrap_or(u64::MAX)
+        ))
+    }
+
     /// The items of an array `property`, or `None` when its schema has no `items`.
     pub fn items(&self, property: Property) -> Option<Property> {
         let node = self.compiled.nodes[self.target(property.node)?].items?;
