@@ -87,7 +87,8 @@ const CANCEL: Operation = Operation {
 enum Target<'a> {
     /// The sessions URL itself.
     Sessions(&'a Url),
-    /// The sessions URL with this path (one more, encoded, segment).
+    /// The sessions URL with one more path segment: this session id, which the URL
+    /// encodes as the generated code would (the same set of characters).
     Session(&'a Url, String),
     /// A URL parsed in full (when the shortcut above would not give exactly it).
     Parsed(Url),
@@ -97,9 +98,12 @@ impl Target<'_> {
     fn url(&self) -> Url {
         match self {
             Target::Sessions(sessions) => (*sessions).clone(),
-            Target::Session(sessions, path) => {
+            Target::Session(sessions, id) => {
                 let mut url = (*sessions).clone();
-                url.set_path(path);
+                // Appends to the path without parsing it again.
+                if let Ok(mut segments) = url.path_segments_mut() {
+                    segments.push(id);
+                }
                 url
             }
             Target::Parsed(url) => url.clone(),
@@ -448,10 +452,10 @@ impl Client {
                 return Ok((Target::Sessions(sessions), sessions.clone()));
             };
             if sessions.query().is_none() && sessions.fragment().is_none() {
-                let path = format!("{}/{encoded}", sessions.path());
-                let target = Target::Session(sessions, path);
+                let target = Target::Session(sessions, session_id.unwrap_or_default().to_owned());
                 let url = target.url();
-                // The path parser left the segment as the full parse would: same URL.
+                // The segment is as the generated code's encoding and the full parse would
+                // leave it: same URL.
                 let (head, tail) = (sessions.as_str(), url.as_str());
                 if tail.len() == head.len() + 1 + encoded.len()
                     && tail.starts_with(head)
