@@ -174,37 +174,23 @@ fn is_discount(line: &OrderLine) -> bool {
     matches!(line.type_, Some(OrderLineType::Discount))
 }
 
-/// The violation of `rule` by the order's own field `name`. Out of line and marked
-/// cold, as [`line_violation`].
+/// The violation of `rule` by field `name` of order line `line`, or of the order itself
+/// (`None`). Out of line and marked cold: a consistent order never comes here, and its
+/// check stays small.
 #[cold]
 #[inline(never)]
-fn order_violation(
+fn violation(
+    line: Option<usize>,
     name: &str,
     rule: ArithmeticRule,
     expected: i128,
     actual: i64,
 ) -> ArithmeticViolation {
     ArithmeticViolation {
-        field: name.into(),
-        rule,
-        expected: clamp(expected),
-        actual,
-    }
-}
-
-/// The violation of `rule` by field `name` of order line `i`. Out of line and marked
-/// cold: a consistent order never comes here, and its check stays small.
-#[cold]
-#[inline(never)]
-fn line_violation(
-    i: usize,
-    name: &str,
-    rule: ArithmeticRule,
-    expected: i128,
-    actual: i64,
-) -> ArithmeticViolation {
-    ArithmeticViolation {
-        field: format!("order_lines[{i}].{name}"),
+        field: match line {
+            Some(i) => format!("order_lines[{i}].{name}"),
+            None => name.into(),
+        },
         rule,
         expected: clamp(expected),
         actual,
@@ -225,7 +211,7 @@ pub fn check_order(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
     let mut sum_tax: i128 = 0;
     for (i, line) in lines.iter().enumerate() {
         let mut push = |name: &str, rule, expected: i128, actual: i64| {
-            found.push(line_violation(i, name, rule, expected, actual));
+            found.push(violation(Some(i), name, rule, expected, actual));
         };
         let discount = line.total_discount_amount.unwrap_or(0);
         let rate = line.tax_rate.unwrap_or(0);
@@ -281,7 +267,8 @@ pub fn check_order(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
     if let Some(amount) = order.order_amount
         && i128::from(amount) != sum_amount
     {
-        found.push(order_violation(
+        found.push(violation(
+            None,
             "order_amount",
             ArithmeticRule::OrderAmount,
             sum_amount,
@@ -293,7 +280,8 @@ pub fn check_order(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
     if let Some(tax_sent) = order.order_tax_amount
         && (i128::from(tax_sent) - sum_tax).abs() > tolerance
     {
-        found.push(order_violation(
+        found.push(violation(
+            None,
             "order_tax_amount",
             ArithmeticRule::OrderTaxAmount,
             sum_tax,
