@@ -232,8 +232,10 @@ pub(crate) async fn send(
     record: &mut CallRecord,
     span: tracing::Span,
 ) -> reqwest::Result<Answer> {
-    // A span no subscriber wants still looks each recorded field up by name: skip that.
-    let traced = !span.is_disabled();
+    // Nothing to record into a span that is none (no subscriber wants it, and no `log`
+    // forwarding): skip building the values. A disabled span that still has its
+    // metadata forwards them to `log` when tracing's `log` feature is on, so it records.
+    let traced = !span.is_none();
     let replay = Replay::for_operation(operation);
     record.replay_safe = replay == Replay::Safe;
     let policy = &settings.retry;

@@ -154,12 +154,20 @@ impl Quick {
 /// when only the full check can tell. The bounds are written as constants, so that the
 /// generated check reads nothing but the value.
 pub(crate) fn accepts_source(quick: Quick, value: &str) -> Option<String> {
-    fn float(value: f64) -> String {
+    /// A bound as a literal, when it is one that every JSON parser reads exactly: an
+    /// integer within 2^53, or open. (The document checked at run time is parsed again,
+    /// perhaps without serde_json's exact float parsing: a fractional or larger bound
+    /// could be read one unit in the last place apart, and then the constant and the
+    /// full check would disagree about a value between the two.)
+    fn float(value: f64) -> Option<String> {
         match value {
-            f64::INFINITY => "f64::INFINITY".into(),
-            f64::NEG_INFINITY => "f64::NEG_INFINITY".into(),
-            // `Debug` of a finite f64 reads back as the same value, and is a float literal.
-            _ => format!("{value:?}"),
+            f64::INFINITY => Some("f64::INFINITY".into()),
+            f64::NEG_INFINITY => Some("f64::NEG_INFINITY".into()),
+            // `Debug` of such a value reads back as the same value, and is a float literal.
+            _ if value.fract() == 0.0 && value.abs() <= 9_007_199_254_740_992.0 => {
+                Some(format!("{value:?}"))
+            }
+            _ => None,
         }
     }
     match quick {
@@ -177,8 +185,8 @@ pub(crate) fn accepts_source(quick: Quick, value: &str) -> Option<String> {
             flags,
         } => Some(format!(
             "klarna_schema::quick::number({value}, {}, {}, {flags})",
-            float(minimum),
-            float(maximum)
+            float(minimum)?,
+            float(maximum)?
         )),
     }
 }
@@ -380,6 +388,25 @@ mod tests {
     use super::*;
     use crate::SchemaDocument;
     use serde_json::json;
+
+    #[test]
+    fn only_bounds_every_parser_reads_exactly_become_constants() {
+        let number = |minimum: f64, maximum: f64| Quick::Number {
+            minimum,
+            maximum,
+            flags: Quick::INTEGER,
+        };
+        assert_eq!(
+            accepts_source(number(0.0, 10000.0), "v").unwrap(),
+            "klarna_schema::quick::number(v, 0.0, 10000.0, 1)"
+        );
+        assert_eq!(
+            accepts_source(number(f64::NEG_INFINITY, -5.0), "v").unwrap(),
+            "klarna_schema::quick::number(v, f64::NEG_INFINITY, -5.0, 1)"
+        );
+        assert!(accepts_source(number(0.1, 1.0), "v").is_none());
+        assert!(accepts_source(number(0.0, 1e300), "v").is_none());
+    }
 
     fn text_fits<T: Serialize + ?Sized>(value: &T, min_length: u32, max_length: u32) -> bool {
         Quick::Text {
