@@ -4,8 +4,9 @@
 //! read from the spec with `klarna-schema` itself), hands every other field, and any
 //! value those bounds do not settle, to `klarna_schema::FieldChecker` with its property
 //! (looked up once, on first need), goes into nested models directly, and checks array
-//! counts before items, in the order of the properties' names. The answer is the one a serde walk of the whole body gives
-//! (`tests/validation_agrees.rs` compares them), without its per-field lookups.
+//! counts before items, in the order of the properties' names. The answer is the one a
+//! serde walk of the whole body gives (`tests/validation_agrees.rs` compares them),
+//! without its per-field lookups.
 //!
 //! A model walks its fields itself only when its schema has nothing but `type`,
 //! `properties`, `required` and annotations: then every other rule of the object (type,
@@ -86,11 +87,8 @@ fn walk(
         let field = crate::codegen_requests::rust_ident(property);
         let is_required = required.contains(&property.as_str());
         let here = format!("klarna_schema::At::Key(at, {property:?})");
-        let quick = |value: &str| {
-            document
-                .property(name, property)
-                .and_then(|p| p.accepts_source(value))
-        };
+        let found = document.property(name, property);
+        let quick = |value: &str| found.and_then(|p| p.accepts_source(value));
         let is_array = schema.get("type").and_then(Value::as_str) == Some("array");
         let line = if let Some(model) = walked(schemas, schema) {
             pending.push(model.to_string());
@@ -102,8 +100,7 @@ fn walk(
         } else if is_array && let Some(model) = schema.get("items").and_then(|i| walked(schemas, i))
         {
             pending.push(model.to_string());
-            let count_unsettled = document
-                .property(name, property)
+            let count_unsettled = found
                 .and_then(|p| document.count_source(p, "items.len()"))
                 .map_or_else(String::new, |fits| format!("!{fits} && "));
             // An optional array is left out of the JSON when empty.

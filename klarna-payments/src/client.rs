@@ -448,11 +448,11 @@ impl Client {
     ) -> Result<(Target<'_>, Url), reqwest::Error> {
         let encoded = session_id.map(encode_id);
         if let Some(sessions) = self.sessions.as_deref() {
-            let Some(encoded) = &encoded else {
+            let (Some(id), Some(encoded)) = (session_id, &encoded) else {
                 return Ok((Target::Sessions(sessions), sessions.clone()));
             };
             if sessions.query().is_none() && sessions.fragment().is_none() {
-                let target = Target::Session(sessions, session_id.unwrap_or_default().to_owned());
+                let target = Target::Session(sessions, id.to_owned());
                 let url = target.url();
                 // The segment is as the generated code's encoding and the full parse would
                 // leave it: same URL.

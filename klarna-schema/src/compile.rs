@@ -152,6 +152,21 @@ pub(crate) struct Compiled {
 }
 
 impl Compiled {
+    /// Where node `id`'s `$ref`s lead, when they lead to a node.
+    pub(crate) fn target(&self, id: NodeId) -> Option<NodeId> {
+        let hot = self.hot[id];
+        matches!(hot.end, End::Node).then_some(hot.target)
+    }
+
+    /// [`target`](Self::target), when a check that starts at depth 0 (see
+    /// `FieldChecker::full`) gets there: a longer chain of `$ref`s is reported by that
+    /// check, so no quick answer may pass over it.
+    pub(crate) fn quick_target(&self, id: NodeId) -> Option<NodeId> {
+        (self.hot[id].hops as usize <= crate::validate::MAX_DEPTH)
+            .then(|| self.target(id))
+            .flatten()
+    }
+
     /// Computes [`Hot`] for every node; call after the last `compile`.
     pub(crate) fn seal(&mut self) {
         self.hot = (0..self.nodes.len()).map(|id| self.hot_of(id)).collect();
