@@ -116,7 +116,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("region", &self.region)
             .field("environment", &self.environment)
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(shown_url))
             .field("credentials", &self.credentials)
             .field("application", &self.application)
             .field("connect_timeout", &self.connect_timeout)
@@ -205,7 +205,9 @@ impl ClientBuilder {
     }
 
     /// Sends requests to `url` instead of a Klarna region, e.g. a local simulator.
-    /// It must be `https://`, or `http://` to a loopback host.
+    /// It must be `https://`, or `http://` to a loopback host, without a user name or
+    /// password (give those to [`credentials`](Self::credentials)). Errors and `Debug`
+    /// never show a URL's user name and password.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -305,29 +307,118 @@ impl ClientBuilder {
 }
 
 fn checked_base_url(url: &str) -> Result<String, ConfigError> {
-    let parsed = Url::parse(url).map_err(|e| ConfigError::InvalidBaseUrl {
-        url: url.into(),
-        reason: e.to_string(),
-    })?;
+    let invalid = |reason: String| ConfigError::InvalidBaseUrl {
+        url: shown_url(url),
+        reason,
+    };
+    let parsed = Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+    // First: every other error below quotes the URL (without these, but still).
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid(
+            "credentials belong in `.credentials(..)`, not in the URL (its user name and \
+             password are not shown here)"
+                .into(),
+        ));
+    }
     match parsed.scheme() {
-        "https" if !crate::tls::AVAILABLE => return Err(ConfigError::NoTlsBackend(url.into())),
+        "https" if !crate::tls::AVAILABLE => return Err(ConfigError::NoTlsBackend(shown_url(url))),
         "https" => {}
         "http" if is_loopback(&parsed) => {}
-        "http" => return Err(ConfigError::InsecureBaseUrl(url.into())),
-        other => {
-            return Err(ConfigError::InvalidBaseUrl {
-                url: url.into(),
-                reason: format!("scheme {other:?} is not https"),
-            });
+        "http" => return Err(ConfigError::InsecureBaseUrl(shown_url(url))),
+        // `host:8080`, `user:password@host`: what reads as a scheme may be neither.
+        _ if parsed.cannot_be_a_base() => {
+            return Err(invalid(
+                "it has no host; write it as https://host or http://127.0.0.1:port".into(),
+            ));
         }
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(ConfigError::InvalidBaseUrl {
-            url: "<hidden: it holds credentials>".into(),
-            reason: "credentials belong in `.credentials(..)`, not in the URL".into(),
-        });
+        other => return Err(invalid(format!("scheme {other:?} is not https"))),
     }
     Ok(url.trim_end_matches('/').to_string())
+}
+
+/// The longest base URL an error or `Debug` quotes, in characters.
+const SHOWN_URL_CHARS: usize = 200;
+
+/// The base URL `text` as errors and `Debug` show it: never with the user name and
+/// password of its userinfo (hidden as `…@`), whether or not it parses, nor with its
+/// query's or fragment's value (`?…`, `#…`), which may hold a key; cut to
+/// [`SHOWN_URL_CHARS`].
+fn shown_url(text: &str) -> String {
+    // Userinfo needs an `@`: a text without one (nor a look-alike, which a parser may map
+    // to it), and without query or fragment, is shown as given.
+    let hidden = |c: char| matches!(c, '@' | '\u{FF20}' | '\u{FE6B}' | '?' | '#');
+    let shown = if !text.contains(hidden) {
+        text.to_owned()
+    } else {
+        match Url::parse(text) {
+            Ok(url) if url.has_host() && !url.cannot_be_a_base() => {
+                without_secrets(url).unwrap_or_else(|| redacted_text(text))
+            }
+            _ => redacted_text(text),
+        }
+    };
+    let mut out: String = shown.chars().take(SHOWN_URL_CHARS).collect();
+    if shown.chars().nth(SHOWN_URL_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// A parsed URL's text without user name, password, query value and fragment value.
+fn without_secrets(mut url: Url) -> Option<String> {
+    let userinfo = !url.username().is_empty() || url.password().is_some();
+    let query = url.query().is_some();
+    let fragment = url.fragment().is_some();
+    url.set_password(None).ok()?;
+    url.set_username("").ok()?;
+    url.set_query(None);
+    url.set_fragment(None);
+    let text = String::from(url);
+    let mut out = String::with_capacity(text.len() + 8);
+    match text.split_once("://") {
+        Some((scheme, rest)) if userinfo => {
+            out.push_str(scheme);
+            out.push_str("://…@");
+            out.push_str(rest);
+        }
+        _ => out.push_str(&text),
+    }
+    if query {
+        out.push_str("?…");
+    }
+    if fragment {
+        out.push_str("#…");
+    }
+    Some(out)
+}
+
+/// A URL that does not parse (or parses without a host), redacted as text: everything
+/// from its start (or after `//`) to the last `@` or look-alike becomes `…@`, and
+/// anything from a `?` or `#` on is cut.
+fn redacted_text(text: &str) -> String {
+    let start = text.find("//").map_or(0, |i| i + 2);
+    let (head, mut rest) = text.split_at(start);
+    let mut out = String::from(head);
+    if let Some((at, c)) = rest
+        .char_indices()
+        .rfind(|&(_, c)| matches!(c, '@' | '\u{FF20}' | '\u{FE6B}'))
+    {
+        out.push_str("…@");
+        rest = &rest[at + c.len_utf8()..];
+    }
+    match rest.find(['?', '#']) {
+        Some(cut) => {
+            out.push_str(&rest[..cut]);
+            out.push(if rest[cut..].starts_with('?') {
+                '?'
+            } else {
+                '#'
+            });
+            out.push('…');
+        }
+        None => out.push_str(rest),
+    }
+    out
 }
 
 fn is_loopback(url: &Url) -> bool {

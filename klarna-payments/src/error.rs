@@ -454,15 +454,18 @@ pub enum ConfigError {
         /// What is accepted.
         expected: &'static str,
     },
-    /// The base URL does not parse.
+    /// The base URL does not parse, or cannot be one: not `https` (nor `http`), or it
+    /// holds a user name or password.
     #[error("base URL {url:?} is not a valid URL: {reason}")]
     InvalidBaseUrl {
-        /// The URL given.
+        /// The URL given, as shown: never with its user name and password (`…@`), nor
+        /// its query's or fragment's value (`?…`, `#…`); at most 200 characters.
         url: String,
-        /// Why it does not parse.
+        /// Why it cannot be used.
         reason: String,
     },
-    /// The base URL is plain `http://` to a host that is not loopback.
+    /// The base URL is plain `http://` to a host that is not loopback (shown as
+    /// [`InvalidBaseUrl`](Self::InvalidBaseUrl) shows it).
     #[error(
         "base URL {0:?} is not HTTPS: plain http:// is allowed only for loopback hosts (127.0.0.1, ::1, localhost)"
     )]
@@ -470,8 +473,9 @@ pub enum ConfigError {
     /// The application name or version cannot go in a `User-Agent` header.
     #[error("application name/version {0:?} cannot go in a User-Agent header")]
     InvalidUserAgent(String),
-    /// The base URL is `https://` but this build has no TLS backend: enable one of the
-    /// features `rustls-ring` (the default), `rustls-aws-lc` or `native-tls`.
+    /// The base URL (shown as [`InvalidBaseUrl`](Self::InvalidBaseUrl) shows it) is
+    /// `https://` but this build has no TLS backend: enable one of the features
+    /// `rustls-ring` (the default), `rustls-aws-lc` or `native-tls`.
     #[error(
         "base URL {0:?} needs TLS, and klarna-payments was built without a TLS feature: \
          enable `rustls-ring` (the default), `rustls-aws-lc` or `native-tls`"
