@@ -206,8 +206,9 @@ impl ClientBuilder {
 
     /// Sends requests to `url` instead of a Klarna region, e.g. a local simulator.
     /// It must be `https://`, or `http://` to a loopback host, without a user name or
-    /// password (give those to [`credentials`](Self::credentials)). Errors and `Debug`
-    /// never show a URL's user name and password.
+    /// password (give those to [`credentials`](Self::credentials)), a query or a
+    /// fragment; it may have a path. Errors and `Debug` never show a URL's user name and
+    /// password.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -332,6 +333,16 @@ fn checked_base_url(url: &str) -> Result<String, ConfigError> {
             ));
         }
         other => return Err(invalid(format!("scheme {other:?} is not https"))),
+    }
+    // Each request's path is appended to the base URL's text: after a `?` or `#` it
+    // would become part of the query or fragment, and every request would go to the
+    // base path instead.
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(invalid(
+            "a base URL cannot have a query (`?…`) or a fragment (`#…`): request paths are \
+             appended to it, and would end up inside them"
+                .into(),
+        ));
     }
     Ok(url.trim_end_matches('/').to_string())
 }

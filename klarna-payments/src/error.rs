@@ -455,7 +455,7 @@ pub enum ConfigError {
         expected: &'static str,
     },
     /// The base URL does not parse, or cannot be one: not `https` (nor `http`), or it
-    /// holds a user name or password.
+    /// holds a user name or password, a query or a fragment.
     #[error("base URL {url:?} is not a valid URL: {reason}")]
     InvalidBaseUrl {
         /// The URL given, as shown: never with its user name and password (`…@`), nor

@@ -1,5 +1,6 @@
 //! Hostile configuration (issue 21): a base URL's user name and password never reach an
-//! error or a `Debug`, whatever else is wrong with the URL.
+//! error, a `Debug` or the client's own output, whatever else is wrong with the URL; and
+//! a base URL with a query or a fragment, which would misroute every request, is refused.
 
 use klarna_payments::{ClientBuilder, ConfigError, Credentials};
 
@@ -99,4 +100,34 @@ fn klarna_base_url_from_the_environment_hides_its_userinfo_too() {
         assert_hidden(&shown, url);
         assert!(!shown.contains("secret-in-var"), "{url}: {shown}");
     }
+}
+
+#[test]
+fn a_base_url_with_a_query_or_fragment_is_refused() {
+    for url in [
+        "http://127.0.0.1:8080/x?a=b",
+        "http://127.0.0.1:8080?",
+        "http://127.0.0.1:8080#",
+        "http://127.0.0.1:8080/#frag",
+        "https://api.klarna.com/?region=eu",
+        "https://api.klarna.com#eu",
+    ] {
+        match build(url) {
+            Err(ConfigError::InvalidBaseUrl { reason, .. }) => {
+                assert!(
+                    reason.contains("query") && reason.contains("fragment"),
+                    "{url}: {reason}"
+                );
+            }
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+    // A query's value is not quoted (it may be a key).
+    let error = build("https://api.klarna.com/?api_key=k3y-value").unwrap_err();
+    assert!(
+        !format!("{error} {error:?}").contains("k3y-value"),
+        "{error}"
+    );
+    // A plain path is still fine.
+    assert!(build("http://127.0.0.1:8080/prefix/").is_ok());
 }
