@@ -2,7 +2,9 @@
 //! before a request leaves the process, and helpers that compute the amounts for you.
 //!
 //! All amounts are integers in minor units; tax rates are basis points (2500 = 25%).
-//! The checks use 128-bit arithmetic, so no input can overflow or panic.
+//! Every sum and product is computed in 128 bits with checked operations, so no input
+//! panics: a value the rules need that no `i64` can hold is `None` from the helpers and
+//! an [`ArithmeticRule::Overflow`] violation from the checks.
 
 use crate::types::{OrderLine, OrderLineType};
 
@@ -41,12 +43,48 @@ pub fn line_amounts(
     total_discount_amount: i64,
     tax_rate: i64,
 ) -> Option<LineAmounts> {
-    let total = i128::from(unit_price) * i128::from(quantity) - i128::from(total_discount_amount);
-    let tax = rounded_tax(total, i128::from(tax_rate))?;
+    let total = line_total(quantity, unit_price, total_discount_amount)?;
+    let total = i64::try_from(total).ok()?;
+    let tax = rounded_tax(total, tax_rate)?;
     Some(LineAmounts {
-        total_amount: i64::try_from(total).ok()?,
+        total_amount: total,
         total_tax_amount: i64::try_from(tax).ok()?,
     })
+}
+
+/// `quantity * unit_price - total_discount_amount`, exact (`None` only past 128 bits,
+/// which two `i64` factors cannot reach).
+fn line_total(quantity: i64, unit_price: i64, total_discount_amount: i64) -> Option<i128> {
+    i128::from(quantity)
+        .checked_mul(i128::from(unit_price))?
+        .checked_sub(i128::from(total_discount_amount))
+}
+
+/// What a line adds to the order's tax: its `total_tax_amount`, or in the US the total
+/// of a `sales_tax` line (and nothing for the other lines).
+fn tax_share(us: bool, line: &OrderLine) -> i64 {
+    match (us, is_sales_tax(line)) {
+        (true, true) => line.total_amount,
+        (true, false) => 0,
+        (false, _) => line.total_tax_amount.unwrap_or(0),
+    }
+}
+
+/// `sum + value`, `None` once a sum has overflowed.
+fn add(sum: Option<i128>, value: i64) -> Option<i128> {
+    sum?.checked_add(i128::from(value))
+}
+
+/// The sums of the lines' `total_amount` and of their [`tax_share`], each `None` if it
+/// overflowed 128 bits (more than 2^64 lines would be needed).
+fn order_sums(us: bool, lines: &[OrderLine]) -> (Option<i128>, Option<i128>) {
+    let mut amount = Some(0);
+    let mut tax = Some(0);
+    for line in lines {
+        amount = add(amount, line.total_amount);
+        tax = add(tax, tax_share(us, line));
+    }
+    (amount, tax)
 }
 
 /// Computes `order_amount` and `order_tax_amount` for `lines`. In the US
@@ -54,31 +92,36 @@ pub fn line_amounts(
 /// the sum of those lines' totals. `None` on overflow.
 pub fn order_amounts(purchase_country: &str, lines: &[OrderLine]) -> Option<OrderAmounts> {
     let us = purchase_country.eq_ignore_ascii_case("US");
-    let mut amount: i128 = 0;
-    let mut tax: i128 = 0;
-    for line in lines {
-        amount += i128::from(line.total_amount);
-        tax += i128::from(match (us, is_sales_tax(line)) {
-            (true, true) => line.total_amount,
-            (true, false) => 0,
-            (false, _) => line.total_tax_amount.unwrap_or(0),
-        });
-    }
+    let (amount, tax) = order_sums(us, lines);
     Some(OrderAmounts {
-        order_amount: i64::try_from(amount).ok()?,
-        order_tax_amount: i64::try_from(tax).ok()?,
+        order_amount: i64::try_from(amount?).ok()?,
+        order_tax_amount: i64::try_from(tax?).ok()?,
     })
 }
 
-/// `total * rate / (10000 + rate)`, rounded half away from zero.
-fn rounded_tax(total: i128, rate: i128) -> Option<i128> {
-    let denominator = 10_000 + rate;
+/// `total * rate / (10000 + rate)`, rounded half away from zero, exact; `None` when
+/// `10000 + rate` is not positive. (The product of two `i64` fits 128 bits, and the
+/// rounding works on the remainder, never on a doubled product.)
+fn rounded_tax(total: i64, rate: i64) -> Option<i128> {
+    let denominator = 10_000i128.checked_add(i128::from(rate))?;
     if denominator <= 0 {
         return None;
     }
-    let doubled = 2 * total * rate;
-    let magnitude = (doubled.abs() + denominator) / (2 * denominator);
-    Some(if doubled < 0 { -magnitude } else { magnitude })
+    let product = i128::from(total).checked_mul(i128::from(rate))?;
+    let magnitude = product.checked_abs()?;
+    let quotient = magnitude.checked_div(denominator)?;
+    let remainder = magnitude.checked_rem(denominator)?;
+    // Half away from zero: up when the remainder is at least half the denominator.
+    let rounded = if remainder >= denominator.checked_sub(remainder)? {
+        quotient.checked_add(1)?
+    } else {
+        quotient
+    };
+    if product < 0 {
+        rounded.checked_neg()
+    } else {
+        Some(rounded)
+    }
 }
 
 /// Which of Klarna's rules a value breaks.
@@ -101,6 +144,11 @@ pub enum ArithmeticRule {
     /// `order_tax_amount`: Klarna merges an update into the stored session and checks the
     /// stored totals against the new lines.
     UpdateTotals,
+    /// The value a rule needs for this field (a line's `quantity * unit_price -
+    /// total_discount_amount` or its tax, or a sum of the lines) is beyond what an
+    /// amount (`i64`) can hold, so no value of the field can be right. `expected` is the
+    /// bound it passed (`i64::MAX` or `i64::MIN`).
+    Overflow,
 }
 
 /// One broken arithmetic rule, with the value Klarna expects and the one sent.
@@ -143,6 +191,11 @@ impl std::fmt::Display for ArithmeticViolation {
             ArithmeticRule::UsSalesTax => write!(
                 f,
                 "{field} is {actual}, expected {expected}: US orders carry tax in a separate sales_tax line"
+            ),
+            ArithmeticRule::Overflow => write!(
+                f,
+                "{field} cannot be right: what it must equal is beyond {expected}, the limit of \
+                 an amount (check the lines' quantities, prices and amounts)"
             ),
             ArithmeticRule::UpdateTotals => write!(
                 f,
@@ -207,8 +260,8 @@ pub fn check_order(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
     let us = order
         .purchase_country
         .is_some_and(|c| c.eq_ignore_ascii_case("US"));
-    let mut sum_amount: i128 = 0;
-    let mut sum_tax: i128 = 0;
+    let mut sum_amount = Some(0);
+    let mut sum_tax = Some(0);
     for (i, line) in lines.iter().enumerate() {
         let mut push = |name: &str, rule, expected: i128, actual: i64| {
             found.push(violation(Some(i), name, rule, expected, actual));
@@ -216,15 +269,10 @@ pub fn check_order(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
         let discount = line.total_discount_amount.unwrap_or(0);
         let rate = line.tax_rate.unwrap_or(0);
         let tax = line.total_tax_amount.unwrap_or(0);
-        let expected_total =
-            i128::from(line.quantity) * i128::from(line.unit_price) - i128::from(discount);
-        if expected_total != i128::from(line.total_amount) {
-            push(
-                "total_amount",
-                ArithmeticRule::LineTotal,
-                expected_total,
-                line.total_amount,
-            );
+        let expected_total = line_total(line.quantity, line.unit_price, discount);
+        if expected_total != Some(i128::from(line.total_amount)) {
+            let (rule, expected) = rule_or_overflow(ArithmeticRule::LineTotal, expected_total);
+            push("total_amount", rule, expected, line.total_amount);
         }
         let sales_tax_line = is_sales_tax(line);
         if us && !sales_tax_line {
@@ -234,14 +282,20 @@ pub fn check_order(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
             if tax != 0 {
                 push("total_tax_amount", ArithmeticRule::UsSalesTax, 0, tax);
             }
-        } else if !(us && sales_tax_line) {
-            // |tax - total*rate/(10000+rate)| <= 1, in exact integer arithmetic.
-            let total = i128::from(line.total_amount);
-            let denominator = 10_000 + i128::from(rate);
-            let off_by = (i128::from(tax) * denominator - total * i128::from(rate)).abs();
-            if denominator > 0 && off_by > denominator {
-                let expected = rounded_tax(total, i128::from(rate)).unwrap_or(0);
-                push("total_tax_amount", ArithmeticRule::LineTax, expected, tax);
+        } else if !(us && sales_tax_line)
+            && let Some(denominator) = 10_000i128.checked_add(i128::from(rate)).filter(|d| *d > 0)
+        {
+            // |tax - total*rate/(10000+rate)| <= 1, in exact integer arithmetic. A
+            // difference past 128 bits is far beyond that.
+            let off_by = i128::from(tax)
+                .checked_mul(denominator)
+                .zip(i128::from(line.total_amount).checked_mul(i128::from(rate)))
+                .and_then(|(sent, owed)| sent.checked_sub(owed))
+                .and_then(i128::checked_abs);
+            if off_by.is_none_or(|off_by| off_by > denominator) {
+                let expected = rounded_tax(line.total_amount, rate);
+                let (rule, expected) = rule_or_overflow(ArithmeticRule::LineTax, expected);
+                push("total_tax_amount", rule, expected, tax);
             }
         }
         if is_discount(line) {
@@ -257,43 +311,49 @@ pub fn check_order(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
                 push("total_tax_amount", ArithmeticRule::DiscountSign, 0, tax);
             }
         }
-        sum_amount += i128::from(line.total_amount);
-        sum_tax += i128::from(match (us, sales_tax_line) {
-            (true, true) => line.total_amount,
-            (true, false) => 0,
-            (false, _) => tax,
-        });
+        sum_amount = add(sum_amount, line.total_amount);
+        sum_tax = add(sum_tax, tax_share(us, line));
     }
     if let Some(amount) = order.order_amount
-        && i128::from(amount) != sum_amount
+        && sum_amount != Some(i128::from(amount))
     {
-        found.push(violation(
-            None,
-            "order_amount",
-            ArithmeticRule::OrderAmount,
-            sum_amount,
-            amount,
-        ));
+        let (rule, expected) = rule_or_overflow(ArithmeticRule::OrderAmount, sum_amount);
+        found.push(violation(None, "order_amount", rule, expected, amount));
     }
     // Klarna tolerates rounding of about one unit per line in the order's tax.
     let tolerance = i128::try_from(lines.len()).unwrap_or(i128::MAX);
-    if let Some(tax_sent) = order.order_tax_amount
-        && (i128::from(tax_sent) - sum_tax).abs() > tolerance
-    {
-        found.push(violation(
-            None,
-            "order_tax_amount",
-            ArithmeticRule::OrderTaxAmount,
-            sum_tax,
-            tax_sent,
-        ));
+    if let Some(tax_sent) = order.order_tax_amount {
+        let off_by = sum_tax
+            .and_then(|sum| i128::from(tax_sent).checked_sub(sum))
+            .and_then(i128::checked_abs);
+        if off_by.is_none_or(|off_by| off_by > tolerance) {
+            let (rule, expected) = rule_or_overflow(ArithmeticRule::OrderTaxAmount, sum_tax);
+            found.push(violation(
+                None,
+                "order_tax_amount",
+                rule,
+                expected,
+                tax_sent,
+            ));
+        }
     }
     found
 }
 
+/// `rule` with the value it expects, or [`ArithmeticRule::Overflow`] with the bound
+/// passed when that value is no `i64` (or could not be computed).
+fn rule_or_overflow(rule: ArithmeticRule, expected: Option<i128>) -> (ArithmeticRule, i128) {
+    match expected {
+        Some(value) if i64::try_from(value).is_ok() => (rule, value),
+        Some(value) => (ArithmeticRule::Overflow, value),
+        None => (ArithmeticRule::Overflow, i128::MAX),
+    }
+}
+
 /// The rule only updates have: Klarna merges an update into the stored session, so
 /// new `order_lines` without `order_amount` and `order_tax_amount` would be checked
-/// against the old totals. `expected` is what the lines add up to.
+/// against the old totals. `expected` is what the lines add up to (a sum no amount can
+/// hold is reported as [`ArithmeticRule::Overflow`]).
 pub fn check_update_totals(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
     let Some(lines) = order.order_lines else {
         return Vec::new();
@@ -302,27 +362,22 @@ pub fn check_update_totals(order: &OrderView<'_>) -> Vec<ArithmeticViolation> {
         // Both totals sent: nothing to report, and the lines need not be added up.
         return Vec::new();
     }
-    let country = order.purchase_country.unwrap_or("");
-    let totals = order_amounts(country, lines);
+    let us = order
+        .purchase_country
+        .is_some_and(|c| c.eq_ignore_ascii_case("US"));
+    let (amount, tax) = order_sums(us, lines);
     let mut found = Vec::new();
     let fields = [
-        (
-            "order_amount",
-            order.order_amount,
-            totals.map(|t| t.order_amount),
-        ),
-        (
-            "order_tax_amount",
-            order.order_tax_amount,
-            totals.map(|t| t.order_tax_amount),
-        ),
+        ("order_amount", order.order_amount, amount),
+        ("order_tax_amount", order.order_tax_amount, tax),
     ];
-    for (field, sent, expected) in fields {
+    for (field, sent, sum) in fields {
         if sent.is_none() {
+            let (rule, expected) = rule_or_overflow(ArithmeticRule::UpdateTotals, sum);
             found.push(ArithmeticViolation {
                 field: field.into(),
-                rule: ArithmeticRule::UpdateTotals,
-                expected: expected.unwrap_or(0),
+                rule,
+                expected: clamp(expected),
                 actual: 0,
             });
         }
