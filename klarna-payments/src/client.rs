@@ -12,8 +12,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::operations::{
+    CANCEL_AUTHORIZATION, CANCEL_SESSION, CREATE_CUSTOMER_TOKEN, CREATE_ORDER, CREATE_SESSION,
+    Collection, Operation, READ_SESSION, UPDATE_SESSION,
+};
+
+use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
-use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use tracing::Instrument;
 use url::Url;
@@ -24,8 +29,11 @@ use crate::error::{
     redact_quoted, snippet,
 };
 use crate::transport::{Answer, Built, Bytes, CallRecord, call_span, correlation_id, send};
-use crate::types::{ErrorResponse, MerchantSession, SessionCreate, SessionRead, SessionUpdate};
-use crate::validation::{Checks, SessionRequest, Violation, ViolationKind, validate_and_encode};
+use crate::types::{
+    CustomerToken, CustomerTokenCreate, ErrorResponse, MerchantSession, Order, OrderCreate,
+    SessionCreate, SessionRead, SessionUpdate,
+};
+use crate::validation::{Checks, RequestBody, Violation, ViolationKind, validate_and_encode};
 
 /// How much of an undecodable body an error keeps.
 const SNIPPET_CHARS: usize = 512;
@@ -37,59 +45,20 @@ const SNIPPET_CHARS: usize = 512;
 pub struct Client {
     api: crate::generated::Client,
     checks: Checks,
-    /// `{base}/payments/v1/sessions`, parsed once (reqwest's own parse, with its
-    /// checks); `None` when it does not parse, and every call then fails as the
-    /// generated code's would.
-    sessions: Option<Arc<Url>>,
+    /// `{base}/payments/v1/sessions` and `{base}/payments/v1/authorizations`, each
+    /// parsed once (reqwest's own parse, with its checks); `None` when it does not
+    /// parse, and every call then fails as the generated code's would.
+    collections: Arc<[Option<Url>; 2]>,
 }
-
-/// One operation of the Sessions API, as the generated code sends it.
-struct Operation {
-    /// The spec's `operationId` (spans, the replay rule).
-    id: &'static str,
-    method: Method,
-    /// The one success status the spec documents for it (`tests/operations.rs` checks
-    /// these against the spec).
-    success: StatusCode,
-    /// The size of the last body sent, a capacity hint for the next one.
-    body_hint: Option<&'static AtomicUsize>,
-}
-
-static CREATE_BODY_HINT: AtomicUsize = AtomicUsize::new(0);
-static UPDATE_BODY_HINT: AtomicUsize = AtomicUsize::new(0);
-
-const CREATE: Operation = Operation {
-    id: "create_credit_session",
-    method: Method::POST,
-    success: StatusCode::OK,
-    body_hint: Some(&CREATE_BODY_HINT),
-};
-const READ: Operation = Operation {
-    id: "read_credit_session",
-    method: Method::GET,
-    success: StatusCode::OK,
-    body_hint: None,
-};
-const UPDATE: Operation = Operation {
-    id: "update_credit_session",
-    method: Method::POST,
-    success: StatusCode::NO_CONTENT,
-    body_hint: Some(&UPDATE_BODY_HINT),
-};
-const CANCEL: Operation = Operation {
-    id: "cancel_credit_session",
-    method: Method::DELETE,
-    success: StatusCode::NO_CONTENT,
-    body_hint: None,
-};
 
 /// How each attempt's URL is made (it is made again for a retry rather than kept).
 enum Target<'a> {
-    /// The sessions URL itself.
-    Sessions(&'a Url),
-    /// The sessions URL with one more path segment: this session id, which the URL
-    /// encodes as the generated code would (the same set of characters).
-    Session(&'a Url, String),
+    /// A collection's URL itself.
+    Collection(&'a Url),
+    /// A collection's URL with one more path segment, this id (a session id or an
+    /// authorization token), which the URL encodes as the generated code would (the
+    /// same set of characters), and perhaps a last fixed segment (`order`).
+    Item(&'a Url, String, Option<&'static str>),
     /// A URL parsed in full (when the shortcut above would not give exactly it).
     Parsed(Url),
 }
@@ -97,12 +66,15 @@ enum Target<'a> {
 impl Target<'_> {
     fn url(&self) -> Url {
         match self {
-            Target::Sessions(sessions) => (*sessions).clone(),
-            Target::Session(sessions, id) => {
-                let mut url = (*sessions).clone();
+            Target::Collection(collection) => (*collection).clone(),
+            Target::Item(collection, id, suffix) => {
+                let mut url = (*collection).clone();
                 // Appends to the path without parsing it again.
                 if let Ok(mut segments) = url.path_segments_mut() {
                     segments.push(id);
+                    if let Some(suffix) = suffix {
+                        segments.push(suffix);
+                    }
                 }
                 url
             }
@@ -247,16 +219,21 @@ impl Client {
     pub(crate) fn from_parts(api: crate::generated::Client, checks: Checks) -> Self {
         use progenitor_client::ClientInfo;
         // The URL the generated code would build, parsed by reqwest as it would be.
-        let sessions = api
-            .client()
-            .post(format!("{}/payments/v1/sessions", api.baseurl()))
-            .build()
-            .ok()
-            .map(|request| Arc::new(request.url().clone()));
+        let parse = |collection: Collection| {
+            api.client()
+                .post(format!("{}{}", api.baseurl(), collection.path()))
+                .build()
+                .ok()
+                .map(|request| request.url().clone())
+        };
+        let collections = Arc::new([
+            parse(Collection::Sessions),
+            parse(Collection::Authorizations),
+        ]);
         Self {
             api,
             checks,
-            sessions,
+            collections,
         }
     }
 
@@ -287,15 +264,17 @@ impl Client {
         B: TryInto<SessionCreate>,
         B::Error: fmt::Display + 'static,
     {
-        let prepared = self.checked::<SessionCreate, _>(&CREATE, None, body);
-        async move { self.call(&CREATE, prepared?, decode_json).await }
+        let prepared = self.checked::<SessionCreate, _>(&CREATE_SESSION, None, body);
+        async move { self.call(&CREATE_SESSION, prepared?, decode_json).await }
     }
 
-    /// Reads a session (`readCreditSession`).
+    /// Reads a session (`readCreditSession`). Once the shopper was approved, the
+    /// answer's `authorization_token` is what [`create_order`](Self::create_order)
+    /// takes.
     pub async fn read_session(&self, session_id: &str) -> Result<Response<SessionRead>, Error> {
-        check_session_id(session_id)?;
-        let prepared = self.prepare(&READ, Some(session_id), None::<(&(), _)>);
-        self.call(&READ, prepared, decode_json).await
+        check_path_id(Collection::Sessions, session_id)?;
+        let prepared = self.prepare(&READ_SESSION, Some(session_id), None::<(&(), _)>);
+        self.call(&READ_SESSION, prepared, decode_json).await
     }
 
     /// Replaces fields of a session (`updateCreditSession`). Accepts a
@@ -312,25 +291,130 @@ impl Client {
         B: TryInto<SessionUpdate>,
         B::Error: fmt::Display + 'static,
     {
-        let prepared = check_session_id(session_id)
-            .and_then(|()| self.checked::<SessionUpdate, _>(&UPDATE, Some(session_id), body));
-        async move { self.call(&UPDATE, prepared?, decode_nothing).await }
+        let prepared = check_path_id(Collection::Sessions, session_id).and_then(|()| {
+            self.checked::<SessionUpdate, _>(&UPDATE_SESSION, Some(session_id), body)
+        });
+        async move { self.call(&UPDATE_SESSION, prepared?, decode_nothing).await }
     }
 
     /// Cancels an open session (`cancelCreditSession`), for example when the shopper
     /// leaves an in-store purchase; it can then no longer be paid or updated.
     ///
     /// A cancelled session is gone: reading, updating or cancelling it again answers
-    /// `404` ([`ErrorCode::NotFound`](crate::ErrorCode)).
+    /// `404` ([`ErrorCode::NotFound`](crate::ErrorCode)). A session that already
+    /// became an order cannot be cancelled: `404`
+    /// [`ErrorCode::SessionCompleted`](crate::ErrorCode) (see
+    /// [`Error::is_session_completed`]).
     ///
     /// Retried like a read: cancelling twice has the effect of cancelling once. A
     /// `404` from a call that needed more than one attempt
     /// ([`ApiError::attempts`](crate::ApiError)) may mean an earlier attempt already
     /// cancelled the session.
     pub async fn cancel_session(&self, session_id: &str) -> Result<Response<()>, Error> {
-        check_session_id(session_id)?;
-        let prepared = self.prepare(&CANCEL, Some(session_id), None::<(&(), _)>);
-        self.call(&CANCEL, prepared, decode_nothing).await
+        check_path_id(Collection::Sessions, session_id)?;
+        let prepared = self.prepare(&CANCEL_SESSION, Some(session_id), None::<(&(), _)>);
+        self.call(&CANCEL_SESSION, prepared, decode_nothing).await
+    }
+
+    /// Places the order of an approved authorization (`createOrder`): the shopper is
+    /// charged and the session closes (`status: complete`). Accepts an
+    /// [`OrderCreate`] or a [`request::OrderCreate`](crate::request::OrderCreate),
+    /// checked like a session's body (spec and order arithmetic) before sending; it
+    /// must match what the shopper approved (`409` otherwise).
+    ///
+    /// `authorization_token` comes from the browser widget's `authorize` callback, from
+    /// Klarna's authorization callback, or from a read session
+    /// (`session.authorization_token`); it is valid for 60 minutes (`404`
+    /// [`ErrorCode::NotFound`](crate::ErrorCode) after that, or once used). It is a
+    /// path segment of the request: no error, span or log of this crate shows it.
+    ///
+    /// Not idempotent: never retried once the request may have reached Klarna (a `429`
+    /// is retried: Klarna did not process it). When
+    /// [`Error::outcome_unknown`] is true, read the session before trying again: a
+    /// `complete` session has its order.
+    ///
+    /// ```no_run
+    /// # async fn run(client: klarna_payments::Client, session_id: &str) -> Result<(), klarna_payments::Error> {
+    /// use klarna_payments::request::{OrderCreate, OrderLine};
+    ///
+    /// let session = client.read_session(session_id).await?;
+    /// if let Some(token) = &session.authorization_token {
+    ///     let order = client
+    ///         .create_order(
+    ///             token,
+    ///             OrderCreate::from(session.value())
+    ///                 .merchant_reference1("ORDER-42"),
+    ///         )
+    ///         .await?;
+    ///     println!("order {} ({:?})", order.order_id, order.fraud_status);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn create_order<B>(
+        &self,
+        authorization_token: &str,
+        body: B,
+    ) -> impl Future<Output = Result<Response<Order>, Error>> + Send + use<'_, B>
+    where
+        B: TryInto<OrderCreate>,
+        B::Error: fmt::Display + 'static,
+    {
+        let prepared =
+            check_path_id(Collection::Authorizations, authorization_token).and_then(|()| {
+                self.checked::<OrderCreate, _>(&CREATE_ORDER, Some(authorization_token), body)
+            });
+        async move { self.call(&CREATE_ORDER, prepared?, decode_json).await }
+    }
+
+    /// Releases an approved authorization that will not become an order
+    /// (`cancelAuthorization`); the token is dead afterwards.
+    ///
+    /// Retried like a read: releasing twice has the effect of releasing once, and a
+    /// `404` after more than one attempt may mean an earlier attempt released it.
+    pub async fn cancel_authorization(
+        &self,
+        authorization_token: &str,
+    ) -> Result<Response<()>, Error> {
+        check_path_id(Collection::Authorizations, authorization_token)?;
+        let prepared = self.prepare(
+            &CANCEL_AUTHORIZATION,
+            Some(authorization_token),
+            None::<(&(), _)>,
+        );
+        self.call(&CANCEL_AUTHORIZATION, prepared, decode_nothing)
+            .await
+    }
+
+    /// Saves the approved shopper's payment method as a customer token, for later
+    /// purchases without the shopper (`purchaseToken`; sessions with `intent`
+    /// `tokenize` or `buy_and_tokenize`). Accepts a [`CustomerTokenCreate`] or a
+    /// [`request::CustomerTokenCreate`](crate::request::CustomerTokenCreate). The
+    /// answer's `token_id` is a credential, [`Sensitive`](crate::Sensitive) like the
+    /// authorization token.
+    ///
+    /// Not idempotent, like [`create_order`](Self::create_order).
+    pub fn create_customer_token<B>(
+        &self,
+        authorization_token: &str,
+        body: B,
+    ) -> impl Future<Output = Result<Response<CustomerToken>, Error>> + Send + use<'_, B>
+    where
+        B: TryInto<CustomerTokenCreate>,
+        B::Error: fmt::Display + 'static,
+    {
+        let prepared =
+            check_path_id(Collection::Authorizations, authorization_token).and_then(|()| {
+                self.checked::<CustomerTokenCreate, _>(
+                    &CREATE_CUSTOMER_TOKEN,
+                    Some(authorization_token),
+                    body,
+                )
+            });
+        async move {
+            self.call(&CREATE_CUSTOMER_TOKEN, prepared?, decode_json)
+                .await
+        }
     }
 
     /// What the generated method does before sending: the URL, then the JSON
@@ -339,10 +423,10 @@ impl Client {
     fn prepare<B: Serialize>(
         &self,
         operation: &Operation,
-        session_id: Option<&str>,
+        id: Option<&str>,
         body: Option<(&B, serde_json::Result<Vec<u8>>)>,
     ) -> Result<Prepared<'_>, reqwest::Error> {
-        let (target, url) = self.target(operation, session_id)?;
+        let (target, url) = self.target(operation, id)?;
         let json = match body {
             Some((body, json)) => Some(Bytes::from(match json {
                 Ok(json) => json,
@@ -439,37 +523,47 @@ impl Client {
     }
 
     /// How to make `operation`'s URL, and the URL for its first attempt: exactly the URL
-    /// the generated code would parse from `{base}/payments/v1/sessions[/{id}]` (the id
-    /// percent-encoded as it does), without parsing the base again.
+    /// the generated code would parse from `{base}{collection}[/{id}][/{suffix}]` (the
+    /// id percent-encoded as it does), without parsing the base again.
     fn target(
         &self,
         operation: &Operation,
-        session_id: Option<&str>,
+        id: Option<&str>,
     ) -> Result<(Target<'_>, Url), reqwest::Error> {
-        let encoded = session_id.map(encode_id);
-        if let Some(sessions) = self.sessions.as_deref() {
-            let (Some(id), Some(encoded)) = (session_id, &encoded) else {
-                return Ok((Target::Sessions(sessions), sessions.clone()));
+        let encoded = id.map(encode_id);
+        let collection = &self.collections[operation.collection as usize];
+        if let Some(collection) = collection {
+            let (Some(id), Some(encoded)) = (id, &encoded) else {
+                return Ok((Target::Collection(collection), collection.clone()));
             };
-            if sessions.query().is_none() && sessions.fragment().is_none() {
-                let target = Target::Session(sessions, id.to_owned());
+            if collection.query().is_none() && collection.fragment().is_none() {
+                let target = Target::Item(collection, id.to_owned(), operation.suffix);
                 let url = target.url();
-                // The segment is as the generated code's encoding and the full parse would
-                // leave it: same URL.
-                let (head, tail) = (sessions.as_str(), url.as_str());
-                if tail.len() == head.len() + 1 + encoded.len()
+                // The segments are as the generated code's encoding and the full parse
+                // would leave them: same URL.
+                let suffix_len = operation.suffix.map_or(0, |s| s.len() + 1);
+                let (head, tail) = (collection.as_str(), url.as_str());
+                let item_end = tail.len().saturating_sub(suffix_len);
+                if tail.len() == head.len() + 1 + encoded.len() + suffix_len
                     && tail.starts_with(head)
-                    && tail.ends_with(&**encoded)
                     && tail.as_bytes()[head.len()] == b'/'
+                    && tail.get(head.len() + 1..item_end) == Some(&**encoded)
+                    && operation.suffix.is_none_or(|s| {
+                        tail.get(item_end..).and_then(|t| t.strip_prefix('/')) == Some(s)
+                    })
                 {
                     return Ok((target, url));
                 }
             }
         }
-        let mut text = format!("{}/payments/v1/sessions", self.base_url());
+        let mut text = format!("{}{}", self.base_url(), operation.collection.path());
         if let Some(encoded) = &encoded {
             text.push('/');
             text.push_str(encoded);
+        }
+        if let Some(suffix) = operation.suffix {
+            text.push('/');
+            text.push_str(suffix);
         }
         let client = progenitor_client::ClientInfo::client(&self.api);
         let request = client.request(operation.method.clone(), text).build()?;
@@ -499,11 +593,11 @@ impl Client {
     fn checked<T, B>(
         &self,
         operation: &Operation,
-        session_id: Option<&str>,
+        id: Option<&str>,
         body: B,
     ) -> Result<Result<Prepared<'_>, reqwest::Error>, Error>
     where
-        T: SessionRequest,
+        T: RequestBody,
         B: TryInto<T>,
         B::Error: fmt::Display + 'static,
     {
@@ -516,7 +610,7 @@ impl Client {
         if let Ok(json) = &json {
             remember_size(operation.body_hint, json);
         }
-        Ok(self.prepare(operation, session_id, Some((&body, json))))
+        Ok(self.prepare(operation, id, Some((&body, json))))
     }
 
     /// The [`Error`] for a failed call: what the generated code's error for the same
@@ -738,45 +832,55 @@ fn encode_id(id: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The longest session id sent. Klarna's ids are 36-character UUIDs; anything past this
-/// is certainly not one, and is refused before it reaches a URL.
-const MAX_SESSION_ID_LEN: usize = 255;
+/// The longest id sent in a path. Klarna's session ids are 36-character UUIDs and its
+/// authorization tokens about as long; anything past this is certainly not one, and is
+/// refused before it reaches a URL.
+const MAX_PATH_ID_LEN: usize = 255;
 
-/// Refuses a session id that cannot be Klarna's before it becomes part of a URL: an
-/// empty or blank id would address the collection (`/payments/v1/sessions/`), and `.`
-/// or `..` would be normalised away into another path, and a `\` read as `/`. Any other id is
-/// percent-encoded into one path segment by the generated code.
-fn check_session_id(session_id: &str) -> Result<(), Error> {
-    let (rule, problem) = if session_id.trim().is_empty() {
+/// Refuses a session id or authorization token that cannot be Klarna's before it
+/// becomes part of a URL: an empty or blank one would address the collection
+/// (`/payments/v1/sessions/`), and `.` or `..` would be normalised away into another
+/// path, and a `\` read as `/`. Any other id is percent-encoded into one path segment
+/// as the generated code does. The messages never quote the value (a token is a
+/// credential).
+fn check_path_id(collection: Collection, id: &str) -> Result<(), Error> {
+    let name = collection.item();
+    let (rule, problem) = if id.trim().is_empty() {
+        let what = match collection {
+            Collection::Sessions => "the id Klarna returned when the session was opened",
+            Collection::Authorizations => {
+                "the token of the approved authorization (the widget's authorize callback or a read session)"
+            }
+        };
         (
             klarna_schema::Rule::MinLength,
-            "session_id is empty; pass the id Klarna returned when the session was opened",
+            format!("{name} is empty; pass {what}"),
         )
-    } else if session_id == "." || session_id == ".." {
+    } else if id == "." || id == ".." {
         // A dot segment: URL normalisation would send the request to another path.
         (
             klarna_schema::Rule::Pattern,
-            "session_id is a dot path segment, not a Klarna session id",
+            format!("{name} is a dot path segment, which no Klarna {name} is"),
         )
-    } else if session_id.contains('\\') {
+    } else if id.contains('\\') {
         // URL parsers read `\` as `/` in http(s) paths, and it is not escaped for us.
         (
             klarna_schema::Rule::Pattern,
-            "session_id holds a backslash, which no Klarna session id does",
+            format!("{name} holds a backslash, which no Klarna {name} does"),
         )
-    } else if session_id.len() > MAX_SESSION_ID_LEN {
+    } else if id.len() > MAX_PATH_ID_LEN {
         (
             klarna_schema::Rule::MaxLength,
-            "session_id is longer than any Klarna session id (255 bytes at most)",
+            format!("{name} is longer than any Klarna {name} ({MAX_PATH_ID_LEN} bytes at most)"),
         )
     } else {
         return Ok(());
     };
     Err(InvalidRequest {
         violations: vec![Violation {
-            field: "session_id".into(),
+            field: name.into(),
             kind: ViolationKind::Schema(rule),
-            message: problem.into(),
+            message: problem,
         }],
     }
     .into())

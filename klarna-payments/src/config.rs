@@ -253,7 +253,9 @@ impl ClientBuilder {
     }
 
     /// The largest answer body read (default 4 MiB); a larger one fails with
-    /// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge).
+    /// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge), unless its status is
+    /// 408, 429 or 5xx: such an answer is that status ([`Error::Api`](crate::Error::Api),
+    /// retried as such).
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = limit;
         self

@@ -27,7 +27,9 @@ pub enum Error {
     /// A success answer whose body could not be decoded.
     #[error(transparent)]
     Decode(Box<DecodeError>),
-    /// The answer was larger than the configured limit and was not read further.
+    /// The answer was larger than the configured limit and was not read further. (An
+    /// answer with status 408, 429 or 5xx is that status instead, [`Error::Api`], retried
+    /// as such, whatever its size.)
     #[error("the answer from Klarna was larger than the {limit}-byte limit and was not read (status {status}{})", correlation_suffix(.correlation_id.as_deref()))]
     ResponseTooLarge {
         /// HTTP status of the answer.
@@ -134,6 +136,45 @@ impl Error {
             Error::Api(api) => Some(api),
             _ => None,
         }
+    }
+
+    /// Klarna's `error_code`, if Klarna answered with an error that carried one.
+    ///
+    /// ```
+    /// use klarna_payments::{ApiError, Error, ErrorCode, StatusCode};
+    ///
+    /// let error = Error::from(ApiError::new(StatusCode::NOT_FOUND).with_code(ErrorCode::NotFound));
+    /// assert_eq!(error.code(), Some(&ErrorCode::NotFound));
+    /// assert!(error.is_not_found() && !error.is_session_completed());
+    /// ```
+    pub fn code(&self) -> Option<&ErrorCode> {
+        self.as_api().and_then(|api| api.code.as_ref())
+    }
+
+    /// Whether Klarna answered `404` for something that does not exist (any more): an
+    /// unknown or expired session id, or an authorization token that is unknown, older
+    /// than 60 minutes, already used for an order, or released. Not a completed session
+    /// (see [`is_session_completed`](Self::is_session_completed)).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND) && !self.is_session_completed()
+    }
+
+    /// Whether Klarna answered `SESSION_COMPLETED`: the session already became an
+    /// order, so it can no longer be updated or cancelled.
+    pub fn is_session_completed(&self) -> bool {
+        self.code() == Some(&ErrorCode::SessionCompleted)
+    }
+
+    /// Whether Klarna answered `409`: the data sent does not match the session (for an
+    /// order: what the shopper approved); [`ApiError::messages`] name the fields.
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(StatusCode::CONFLICT)
+    }
+
+    /// Whether Klarna refused the credentials (`401`): most often a key of the other
+    /// environment or region.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(StatusCode::UNAUTHORIZED)
     }
 }
 

@@ -74,6 +74,8 @@ mod credentials;
 mod error;
 pub mod extensible;
 pub mod generated;
+#[doc(hidden)]
+pub mod operations;
 pub mod request;
 mod retry;
 mod sensitive;

@@ -229,19 +229,62 @@ impl OrderLine {
 /// ```
 impl From<&crate::types::SessionRead> for SessionUpdate {
     fn from(read: &crate::types::SessionRead) -> Self {
-        let accepted = spec::document()
-            .schema("session_update")
-            .and_then(|s| s.get("properties"))
-            .and_then(Value::as_object);
-        let mut fields = fields_of(read);
-        fields.retain(|key, value| {
-            !value.is_null()
-                && key != "order_amount"
-                && key != "order_tax_amount"
-                && accepted.is_some_and(|a| a.contains_key(key))
-        });
-        Self { fields }
+        Self {
+            fields: read_fields_for(
+                "session_update",
+                read,
+                &["order_amount", "order_tax_amount"],
+            ),
+        }
     }
+}
+
+/// The order of an approved session: everything `order_create` accepts, as the
+/// session holds it (the order must match what the shopper approved), except the
+/// totals, which follow from the lines again. Change what the order adds, such as the
+/// merchant references or the confirmation URL:
+///
+/// ```
+/// use klarna_payments::request::OrderCreate;
+/// use klarna_payments::types::SessionRead;
+///
+/// let read: SessionRead = serde_json::from_str(r#"{
+///     "status": "incomplete", "authorization_token": "tok", "purchase_country": "SE",
+///     "purchase_currency": "SEK", "locale": "sv-SE", "order_amount": 1000,
+///     "order_tax_amount": 200, "intent": "buy",
+///     "order_lines": [{"name": "Shoe", "quantity": 1, "unit_price": 1000,
+///                      "tax_rate": 2500, "total_amount": 1000, "total_tax_amount": 200}]
+/// }"#).unwrap();
+/// let order = OrderCreate::from(&read).merchant_reference1("ORDER-42").build().unwrap();
+/// assert_eq!(order.order_amount, 1000);
+/// assert_eq!(order.order_lines[0].name, "Shoe");
+/// ```
+impl From<&crate::types::SessionRead> for OrderCreate {
+    fn from(read: &crate::types::SessionRead) -> Self {
+        Self {
+            fields: read_fields_for("order_create", read, &["order_amount", "order_tax_amount"]),
+        }
+    }
+}
+
+/// The fields of a read session that request schema `schema` accepts, without `null`s
+/// and without `skip`.
+fn read_fields_for(
+    schema: &str,
+    read: &crate::types::SessionRead,
+    skip: &[&str],
+) -> Map<String, Value> {
+    let accepted = spec::document()
+        .schema(schema)
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object);
+    let mut fields = fields_of(read);
+    fields.retain(|key, value| {
+        !value.is_null()
+            && !skip.contains(&key.as_str())
+            && accepted.is_some_and(|a| a.contains_key(key))
+    });
+    fields
 }
 
 /// A model's fields as JSON (`null`s dropped: the request schemas do not allow them).
@@ -340,7 +383,7 @@ fn complete(schema: &str, value: &mut Value) {
     };
     match schema {
         "order_line" => complete_line(fields),
-        "session_create" | "session_update" => complete_order(fields),
+        "session_create" | "session_update" | "order_create" => complete_order(fields),
         _ => {}
     }
 }

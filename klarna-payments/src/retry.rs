@@ -4,14 +4,17 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+pub(crate) use crate::operations::Replay;
+
 /// How failed calls are retried: exponential backoff with jitter, a cap on attempts
 /// and on total time, and `Retry-After` honoured up to a bound.
 ///
-/// Reads and updates are safe to repeat and are retried on connection failures,
-/// timeouts, 408, 429 and 5xx answers. A create is retried **only** when the request
-/// surely never reached Klarna (the connection could not be made: refused, DNS, TLS
-/// handshake), because Klarna has no idempotency key for sessions and a replayed create
-/// opens a second session.
+/// Reads, updates and cancels are safe to repeat and are retried on connection failures,
+/// timeouts, 408, 429 and 5xx answers. A create (a session, an order, a customer token)
+/// is retried **only** when Klarna surely did not process it: the connection could not
+/// be made (refused, DNS, TLS handshake), or Klarna answered `429` (rate limited, not
+/// processed; its `Retry-After` is honoured). Klarna has no idempotency key for these
+/// calls, and a replayed create opens a second session or places a second order.
 ///
 /// ```
 /// use std::time::Duration;
@@ -122,31 +125,23 @@ impl RetryPolicy {
     }
 }
 
-/// Whether a call may be repeated at all, by operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Replay {
-    /// Safe to repeat (read, update with the same body).
-    Safe,
-    /// Not idempotent (create): repeat only if the request never left.
-    OnlyIfUnsent,
-}
-
 impl Replay {
-    pub(crate) fn for_operation(operation_id: &str) -> Self {
-        if operation_id == "create_credit_session" {
-            Replay::OnlyIfUnsent
-        } else {
-            Replay::Safe
+    /// Whether an answer with `status` is worth another attempt. A create is retried
+    /// only on `429`: Klarna refused it without processing it, so no second session,
+    /// order or customer token can come of the retry.
+    pub(crate) fn retries_status(self, status: StatusCode) -> bool {
+        match self {
+            Replay::Safe => {
+                status == StatusCode::REQUEST_TIMEOUT
+                    || status == StatusCode::TOO_MANY_REQUESTS
+                    || status.is_server_error()
+            }
+            Replay::OnlyIfUnprocessed => status == StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
-    pub(crate) fn retries_status(self, status: StatusCode) -> bool {
-        self == Replay::Safe
-            && (status == StatusCode::REQUEST_TIMEOUT
-                || status == StatusCode::TOO_MANY_REQUESTS
-                || status.is_server_error())
-    }
-
+    /// Whether a failed exchange is worth another attempt: for a create, only when the
+    /// connection was never made.
     pub(crate) fn retries_error(self, error: &reqwest::Error) -> bool {
         match self {
             // A body cut off mid-read surfaces from `chunk()` as a decode error wrapping
@@ -158,7 +153,7 @@ impl Replay {
                     || error.is_body()
                     || error.is_decode()
             }
-            Replay::OnlyIfUnsent => error.is_connect(),
+            Replay::OnlyIfUnprocessed => error.is_connect(),
         }
     }
 }
@@ -223,16 +218,24 @@ mod tests {
     }
 
     #[test]
-    fn create_is_never_retried_on_a_status() {
-        assert!(!Replay::OnlyIfUnsent.retries_status(StatusCode::SERVICE_UNAVAILABLE));
+    fn a_create_is_retried_on_429_only() {
+        assert!(!Replay::OnlyIfUnprocessed.retries_status(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(!Replay::OnlyIfUnprocessed.retries_status(StatusCode::REQUEST_TIMEOUT));
+        assert!(Replay::OnlyIfUnprocessed.retries_status(StatusCode::TOO_MANY_REQUESTS));
         assert!(Replay::Safe.retries_status(StatusCode::SERVICE_UNAVAILABLE));
         assert!(Replay::Safe.retries_status(StatusCode::TOO_MANY_REQUESTS));
         assert!(Replay::Safe.retries_status(StatusCode::REQUEST_TIMEOUT));
         assert!(!Replay::Safe.retries_status(StatusCode::BAD_REQUEST));
-        assert_eq!(
-            Replay::for_operation("create_credit_session"),
-            Replay::OnlyIfUnsent
-        );
-        assert_eq!(Replay::for_operation("read_credit_session"), Replay::Safe);
+        for create in ["create_credit_session", "create_order", "purchase_token"] {
+            assert_eq!(Replay::for_operation(create), Replay::OnlyIfUnprocessed);
+        }
+        for safe in [
+            "read_credit_session",
+            "update_credit_session",
+            "cancel_credit_session",
+            "cancel_authorization",
+        ] {
+            assert_eq!(Replay::for_operation(safe), Replay::Safe);
+        }
     }
 }

@@ -58,7 +58,8 @@ impl fmt::Debug for Transport {
     }
 }
 
-/// What one call saw, for the errors and the answer built from it.
+/// What one call saw, for the errors and the answer built from it. Everything but
+/// `attempts` and `replay_safe` is the last attempt's own: each attempt starts afresh.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CallRecord {
     pub(crate) attempts: u32,
@@ -67,6 +68,10 @@ pub(crate) struct CallRecord {
     /// bytes read, turned into text only when an error or the answer needs it).
     pub(crate) correlation_id: Option<HeaderValue>,
     pub(crate) retry_after: Option<Duration>,
+    /// The last answer's body was past the size limit and its status is not one that
+    /// is retried (408, 429, 5xx): it is [`Error::ResponseTooLarge`](crate::Error). An
+    /// oversized answer with such a status is that status, with what was read of its body
+    /// (at most the limit).
     pub(crate) too_large: bool,
     /// Whether the operation may be sent twice (false for a create).
     pub(crate) replay_safe: bool,
@@ -247,11 +252,16 @@ pub(crate) async fn send(
         if traced {
             span.record("attempt", attempt);
         }
+        // Nothing an earlier attempt saw may describe this one.
+        record.status = None;
+        record.correlation_id = None;
+        record.retry_after = None;
+        record.too_large = false;
         let (request, may_retry) = attempts.next(attempt < policy.attempts());
         let answer = client.execute(request);
-        let outcome = exchange(answer, settings.max_response_bytes, record).await;
+        let outcome = exchange(answer, settings.max_response_bytes).await;
         let (retryable, retry_after) = match &outcome {
-            Ok(answer) => {
+            Ok((answer, oversized)) => {
                 let status = answer.parts.status;
                 let headers = &answer.parts.headers;
                 let id = headers.get(CORRELATION);
@@ -274,6 +284,7 @@ pub(crate) async fn send(
                 record.status = Some(status);
                 record.correlation_id = id.cloned();
                 record.retry_after = retry_after;
+                record.too_large = *oversized && !transient(status);
                 (replay.retries_status(status), retry_after)
             }
             Err(error) => (replay.retries_error(error), None),
@@ -291,17 +302,25 @@ pub(crate) async fn send(
         if traced {
             span.record("duration_ms", elapsed.as_millis() as u64);
         }
-        return outcome;
+        return outcome.map(|(answer, _)| answer);
     }
 }
 
+/// A status whose answer says what happened whatever its body: a failure that may pass
+/// (408, 429, 5xx). An oversized body does not hide it.
+fn transient(status: StatusCode) -> bool {
+    status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
+}
+
 /// One attempt: awaits the answer to the request sent and reads its body, at most `limit` bytes
-/// of it, so that no answer can make the client buffer without bound.
+/// of it, so that no answer can make the client buffer without bound. Also says whether
+/// the body went past the limit (and was cut there).
 async fn exchange(
     answer: impl Future<Output = reqwest::Result<reqwest::Response>>,
     limit: usize,
-    record: &mut CallRecord,
-) -> reqwest::Result<Answer> {
+) -> reqwest::Result<(Answer, bool)> {
     use http_body_util::BodyExt;
     let response: http::Response<reqwest::Body> = answer.await?.into();
     // The parts keep reqwest's own extensions.
@@ -310,12 +329,13 @@ async fn exchange(
     let mut first: Option<Bytes> = None;
     let mut joined: Vec<u8> = Vec::new();
     let mut length = 0usize;
+    let mut oversized = false;
     while let Some(frame) = stream.frame().await {
         let Ok(data) = frame?.into_data() else {
             continue;
         }; // trailers carry no body
         if length.saturating_add(data.len()) > limit {
-            record.too_large = true;
+            oversized = true;
             break;
         }
         length += data.len();
@@ -330,5 +350,5 @@ async fn exchange(
         joined.extend_from_slice(&data);
     }
     let body = first.unwrap_or_else(|| Bytes::from(joined));
-    Ok(Answer { parts, body })
+    Ok((Answer { parts, body }, oversized))
 }

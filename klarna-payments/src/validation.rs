@@ -8,14 +8,15 @@ use serde::Serialize;
 
 use crate::arithmetic::{self, ArithmeticRule, ArithmeticViolation, OrderView};
 use crate::spec;
-use crate::types::{SessionCreate, SessionUpdate};
+use crate::types::{CustomerTokenCreate, OrderCreate, SessionCreate, SessionUpdate};
 
 // `walk_fields` of every request model, derived from the spec by `build.rs` (see
 // `codegen_checks.rs`).
 include!(concat!(env!("OUT_DIR"), "/field_walks.rs"));
 
-/// A session request body the client can check before sending.
-pub trait SessionRequest: Serialize {
+/// A request body the client can check before sending (one per operation that takes a
+/// body).
+pub trait RequestBody: Serialize {
     /// The spec schema the body must satisfy.
     const SCHEMA: &'static str;
 
@@ -32,7 +33,7 @@ pub trait SessionRequest: Serialize {
     const MERGED: bool = false;
 }
 
-impl SessionRequest for SessionCreate {
+impl RequestBody for SessionCreate {
     const SCHEMA: &'static str = "session_create";
 
     fn check_fields(
@@ -52,7 +53,7 @@ impl SessionRequest for SessionCreate {
     }
 }
 
-impl SessionRequest for SessionUpdate {
+impl RequestBody for SessionUpdate {
     const SCHEMA: &'static str = "session_update";
     const MERGED: bool = true;
 
@@ -69,6 +70,47 @@ impl SessionRequest for SessionUpdate {
             order_amount: self.order_amount,
             order_tax_amount: self.order_tax_amount,
             order_lines: (!self.order_lines.is_empty()).then_some(self.order_lines.as_slice()),
+        }
+    }
+}
+
+impl RequestBody for OrderCreate {
+    const SCHEMA: &'static str = "order_create";
+
+    fn check_fields(
+        &self,
+        checker: &mut klarna_schema::FieldChecker<'_>,
+    ) -> serde_json::Result<()> {
+        self.walk_fields(checker, &klarna_schema::At::Root)
+    }
+
+    fn order(&self) -> OrderView<'_> {
+        OrderView {
+            purchase_country: Some(self.purchase_country.as_str()),
+            order_amount: Some(self.order_amount),
+            order_tax_amount: self.order_tax_amount,
+            order_lines: Some(&self.order_lines),
+        }
+    }
+}
+
+impl RequestBody for CustomerTokenCreate {
+    const SCHEMA: &'static str = "customer_token_create";
+
+    fn check_fields(
+        &self,
+        checker: &mut klarna_schema::FieldChecker<'_>,
+    ) -> serde_json::Result<()> {
+        self.walk_fields(checker, &klarna_schema::At::Root)
+    }
+
+    /// A customer token has no order lines: no arithmetic applies.
+    fn order(&self) -> OrderView<'_> {
+        OrderView {
+            purchase_country: Some(self.purchase_country.as_str()),
+            order_amount: None,
+            order_tax_amount: None,
+            order_lines: None,
         }
     }
 }
@@ -182,7 +224,7 @@ impl Checks {
 /// assert_eq!(violations[0].message, "order_lines: must have at least 1 item(s), has 0");
 /// assert_eq!(violations[1].field, "order_amount");
 /// ```
-pub fn validate<T: SessionRequest>(body: &T, checks: Checks) -> Vec<Violation> {
+pub fn validate<T: RequestBody>(body: &T, checks: Checks) -> Vec<Violation> {
     let mut found: Vec<Violation> = Vec::new();
     if checks.schema {
         check_schema(body, &mut found);
@@ -194,7 +236,7 @@ pub fn validate<T: SessionRequest>(body: &T, checks: Checks) -> Vec<Violation> {
 /// The spec's constraints on `body`, field by field: no intermediate JSON value, and no
 /// allocation unless something is wrong. The answer is the one `validate` of
 /// `serde_json::to_value(body)` gives (`tests/validation_agrees.rs`).
-fn check_schema<T: SessionRequest>(body: &T, found: &mut Vec<Violation>) {
+fn check_schema<T: RequestBody>(body: &T, found: &mut Vec<Violation>) {
     let mut checker = spec::document().field_checker();
     match body.check_fields(&mut checker) {
         Ok(()) => add_violations(found, checker.into_violations()),
@@ -205,7 +247,7 @@ fn check_schema<T: SessionRequest>(body: &T, found: &mut Vec<Violation>) {
 /// [`validate`] and the JSON of `body` (what `serde_json::to_vec` writes, after the
 /// bytes of `out`). The JSON is an error only when the body has no JSON form, which the
 /// violations then report too when the schema checks are on.
-pub(crate) fn validate_and_encode<T: SessionRequest>(
+pub(crate) fn validate_and_encode<T: RequestBody>(
     body: &T,
     checks: Checks,
     mut out: Vec<u8>,
@@ -229,7 +271,7 @@ fn unserializable(error: &serde_json::Error) -> Violation {
 }
 
 /// Klarna's order arithmetic on `body`, after the schema's violations.
-fn check_arithmetic<T: SessionRequest>(body: &T, checks: Checks, found: &mut Vec<Violation>) {
+fn check_arithmetic<T: RequestBody>(body: &T, checks: Checks, found: &mut Vec<Violation>) {
     if checks.arithmetic {
         let order = body.order();
         if T::MERGED {

@@ -1,58 +1,40 @@
-//! The client sends its four calls without the generated builders (see `client.rs`),
-//! so what it assumes about each operation must be what the spec, and therefore the
-//! generated code, says: the method and path, and the one documented success status
-//! (any other 2xx or 3xx is an unexpected answer, every 4xx/5xx an API error).
+//! The client sends its calls without the generated builders (see `client.rs`), from
+//! one table of operations (`operations.rs`), so what that table says of each operation
+//! must be what the spec, and therefore the generated code, says: the method and path,
+//! and the one documented success status (any other 2xx or 3xx is an unexpected answer,
+//! every 4xx/5xx an API error). Only the operations that take no body may be replayed
+//! after they may have reached Klarna.
 
 use serde_json::Value;
-
-/// (operationId, path, method, the success status the client expects)
-const OPERATIONS: &[(&str, &str, &str, &str)] = &[
-    (
-        "createCreditSession",
-        "/payments/v1/sessions",
-        "post",
-        "200",
-    ),
-    (
-        "readCreditSession",
-        "/payments/v1/sessions/{session_id}",
-        "get",
-        "200",
-    ),
-    (
-        "updateCreditSession",
-        "/payments/v1/sessions/{session_id}",
-        "post",
-        "204",
-    ),
-    (
-        "cancelCreditSession",
-        "/payments/v1/sessions/{session_id}",
-        "delete",
-        "204",
-    ),
-];
 
 #[test]
 fn the_client_sends_each_operation_as_the_spec_describes_it() {
     let spec = klarna_payments::spec::document().document();
     let paths = spec["paths"].as_object().expect("the spec has paths");
+    let table = klarna_payments::operations::table();
     let mut seen = 0;
     for (path, item) in paths {
         for (method, operation) in item.as_object().unwrap() {
             let Some(id) = operation.get("operationId").and_then(Value::as_str) else {
                 continue;
             };
-            let Some(&(_, expected_path, expected_method, success)) =
-                OPERATIONS.iter().find(|(known, ..)| *known == id)
+            let Some((_, expected_method, expected_path, success, replay_safe)) =
+                table.iter().find(|(known, ..)| *known == id)
             else {
-                panic!("the client does not know operation {id}: add it to client.rs");
+                panic!("the client does not know operation {id}: add it to operations.rs");
             };
+            let success = success.to_string();
+            let success = success.as_str();
             seen += 1;
             assert_eq!(
-                (path.as_str(), method.as_str()),
-                (expected_path, expected_method),
+                (path.as_str(), method.to_ascii_uppercase().as_str()),
+                (expected_path.as_str(), *expected_method),
                 "{id}"
+            );
+            let creates = method == "post" && !path.ends_with('}');
+            assert_eq!(
+                *replay_safe, !creates,
+                "{id}: only an operation that creates something is never replayed"
             );
             let responses: Vec<&str> = operation["responses"]
                 .as_object()
@@ -82,5 +64,5 @@ fn the_client_sends_each_operation_as_the_spec_describes_it() {
             );
         }
     }
-    assert_eq!(seen, OPERATIONS.len());
+    assert_eq!(seen, table.len());
 }

@@ -7,7 +7,7 @@
 
 use klarna_payments::spec;
 use klarna_payments::types::{SessionCreate, SessionUpdate};
-use klarna_payments::validation::{Checks, SessionRequest, Violation, validate};
+use klarna_payments::validation::{Checks, RequestBody, Violation, validate};
 use serde_json::{Value, json};
 
 const SCHEMA_ONLY: Checks = Checks {
@@ -16,7 +16,7 @@ const SCHEMA_ONLY: Checks = Checks {
 };
 
 /// What the check answered when it went through a `serde_json::Value`.
-fn through_value<T: SessionRequest>(body: &T) -> Vec<Violation> {
+fn through_value<T: RequestBody>(body: &T) -> Vec<Violation> {
     let value = serde_json::to_value(body).unwrap();
     spec::document()
         .validate(T::SCHEMA, &value)

@@ -11,9 +11,67 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::authorizations::{Approval, authorize};
+use crate::checks::path_id;
 use crate::errors::KlarnaError;
 use crate::faults::Fault;
 use crate::server::AppState;
+
+/// `POST /simulator/v1/sessions/{session_id}/complete`: marks a live session as if an
+/// order had been placed.
+pub(crate) async fn complete(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, KlarnaError> {
+    let id = path_id(path)?;
+    let Some(version) = state
+        .store
+        .update(&id, state.clock.now(), |s| s.completed = true)
+    else {
+        return Err(KlarnaError::not_found());
+    };
+    state.persist(version).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The largest approval body accepted.
+const MAX_APPROVAL_BYTES: usize = 4 * 1024;
+
+/// `POST /simulator/v1/sessions/{session_id}/authorize`: the shopper's step in Klarna's
+/// dialog. Approves (by default with the first category offered) or declines; answers
+/// in the shape of the widget's `authorize` callback.
+pub(crate) async fn authorize_session(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+    body: Body,
+) -> Result<Response, KlarnaError> {
+    let id = path_id(path)?;
+    let bytes = axum::body::to_bytes(body, MAX_APPROVAL_BYTES)
+        .await
+        .map_err(|_| {
+            KlarnaError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "An approval is described in at most 4 KiB",
+            )
+        })?;
+    let approval: Approval = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Approval::default()
+    } else {
+        serde_json::from_slice(&bytes).map_err(|error| {
+            KlarnaError::new(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                format!("Malformed approval: {error}"),
+            )
+        })?
+    };
+    let (answer, version) = authorize(&state, &id, &approval, state.clock.now())?;
+    if let Some(version) = version {
+        state.persist(version).await?;
+    }
+    Ok(axum::Json(answer.to_json()).into_response())
+}
 
 /// The largest fault description accepted.
 const MAX_FAULT_BYTES: usize = 64 * 1024;

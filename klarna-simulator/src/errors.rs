@@ -51,6 +51,25 @@ impl KlarnaError {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "Invalid session id")
     }
 
+    /// 404 `SESSION_COMPLETED` for a session that already became an order.
+    pub fn session_completed() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "SESSION_COMPLETED",
+            "Session is completed",
+        )
+    }
+
+    /// 404 `NOT_FOUND` for an authorization token that is unknown, used, released or
+    /// older than 60 minutes.
+    pub fn authorization_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "Invalid authorization token",
+        )
+    }
+
     /// The answer, with `correlation_id` in the body.
     pub fn into_response_with(self, correlation_id: &str) -> Response {
         let body = json!({
@@ -67,6 +86,19 @@ impl KlarnaError {
         response
     }
 }
+
+/// `404 NOT_FOUND: Invalid session id`: the status, the code and the messages.
+impl std::fmt::Display for KlarnaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.code)?;
+        if !self.messages.is_empty() {
+            write!(f, ": {}", self.messages.join("; "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for KlarnaError {}
 
 impl IntoResponse for KlarnaError {
     /// An answer the server's middleware completes with the request's correlation id.

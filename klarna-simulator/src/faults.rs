@@ -40,20 +40,41 @@ pub enum Operation {
     /// `DELETE /payments/v1/sessions/{session_id}`.
     #[serde(rename = "cancelCreditSession")]
     CancelCreditSession,
+    /// `POST /payments/v1/authorizations/{authorization_token}/order`.
+    #[serde(rename = "createOrder")]
+    CreateOrder,
+    /// `DELETE /payments/v1/authorizations/{authorization_token}`.
+    #[serde(rename = "cancelAuthorization")]
+    CancelAuthorization,
+    /// `POST /payments/v1/authorizations/{authorization_token}/customer-token`.
+    #[serde(rename = "purchaseToken")]
+    PurchaseToken,
 }
 
 /// The collection path of the Sessions API.
 pub(crate) const SESSIONS_PATH: &str = "/payments/v1/sessions";
-/// The path template of one session, as the spec writes it.
-pub(crate) const SESSION_PATH_TEMPLATE: &str = "/payments/v1/sessions/{session_id}";
+/// The collection path of the authorizations.
+pub(crate) const AUTHORIZATIONS_PATH: &str = "/payments/v1/authorizations";
+
+/// What names the item a request is for, in its path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PathId<'a> {
+    /// A session id (session operations).
+    Session(&'a str),
+    /// An authorization token (a credential: never logged).
+    Authorization(&'a str),
+}
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 4] = [
+    pub const ALL: [Operation; 7] = [
         Operation::CreateCreditSession,
         Operation::ReadCreditSession,
         Operation::UpdateCreditSession,
         Operation::CancelCreditSession,
+        Operation::CreateOrder,
+        Operation::CancelAuthorization,
+        Operation::PurchaseToken,
     ];
 
     /// The `operationId`, e.g. `readCreditSession`.
@@ -63,25 +84,73 @@ impl Operation {
             Operation::ReadCreditSession => "readCreditSession",
             Operation::UpdateCreditSession => "updateCreditSession",
             Operation::CancelCreditSession => "cancelCreditSession",
+            Operation::CreateOrder => "createOrder",
+            Operation::CancelAuthorization => "cancelAuthorization",
+            Operation::PurchaseToken => "purchaseToken",
         }
     }
 
-    /// The operation a request is for, and the session id in its path, if any.
-    pub(crate) fn of<'a>(method: &Method, path: &'a str) -> Option<(Operation, Option<&'a str>)> {
+    /// The path template, as the spec writes it.
+    pub fn path_template(self) -> &'static str {
+        match self {
+            Operation::CreateCreditSession => SESSIONS_PATH,
+            Operation::ReadCreditSession
+            | Operation::UpdateCreditSession
+            | Operation::CancelCreditSession => "/payments/v1/sessions/{session_id}",
+            Operation::CreateOrder => "/payments/v1/authorizations/{authorization_token}/order",
+            Operation::CancelAuthorization => "/payments/v1/authorizations/{authorization_token}",
+            Operation::PurchaseToken => {
+                "/payments/v1/authorizations/{authorization_token}/customer-token"
+            }
+        }
+    }
+
+    /// Whether it creates something (a session, an order, a customer token).
+    pub fn creates(self) -> bool {
+        matches!(
+            self,
+            Operation::CreateCreditSession | Operation::CreateOrder | Operation::PurchaseToken
+        )
+    }
+
+    /// The operation a request is for, and the id or token in its path, if any.
+    pub(crate) fn of<'a>(
+        method: &Method,
+        path: &'a str,
+    ) -> Option<(Operation, Option<PathId<'a>>)> {
         if path == SESSIONS_PATH {
             return (*method == Method::POST).then_some((Operation::CreateCreditSession, None));
         }
-        let id = path.strip_prefix(SESSIONS_PATH)?.strip_prefix('/')?;
-        if id.is_empty() || id.contains('/') {
+        if let Some(id) = path
+            .strip_prefix(SESSIONS_PATH)
+            .and_then(|p| p.strip_prefix('/'))
+        {
+            if id.is_empty() || id.contains('/') {
+                return None;
+            }
+            let operation = match *method {
+                Method::GET => Operation::ReadCreditSession,
+                Method::POST => Operation::UpdateCreditSession,
+                Method::DELETE => Operation::CancelCreditSession,
+                _ => return None,
+            };
+            return Some((operation, Some(PathId::Session(id))));
+        }
+        let rest = path.strip_prefix(AUTHORIZATIONS_PATH)?.strip_prefix('/')?;
+        let (token, suffix) = match rest.split_once('/') {
+            Some((token, suffix)) => (token, Some(suffix)),
+            None => (rest, None),
+        };
+        if token.is_empty() {
             return None;
         }
-        let operation = match *method {
-            Method::GET => Operation::ReadCreditSession,
-            Method::POST => Operation::UpdateCreditSession,
-            Method::DELETE => Operation::CancelCreditSession,
+        let operation = match (method.clone(), suffix) {
+            (Method::DELETE, None) => Operation::CancelAuthorization,
+            (Method::POST, Some("order")) => Operation::CreateOrder,
+            (Method::POST, Some("customer-token")) => Operation::PurchaseToken,
             _ => return None,
         };
-        Some((operation, Some(id)))
+        Some((operation, Some(PathId::Authorization(token))))
     }
 }
 
@@ -102,7 +171,7 @@ impl FromStr for Operation {
             .ok_or_else(|| {
                 InvalidFault::new(
                     "operation",
-                    "must be createCreditSession, readCreditSession, updateCreditSession or cancelCreditSession",
+                    "must be an operationId of the spec: createCreditSession, readCreditSession, updateCreditSession, cancelCreditSession, createOrder, cancelAuthorization or purchaseToken",
                 )
             })
     }
@@ -818,7 +887,7 @@ mod tests {
 
     #[test]
     fn operations_are_recognised_from_method_and_path() {
-        fn of(method: Method, path: &str) -> Option<(Operation, Option<&str>)> {
+        fn of(method: Method, path: &str) -> Option<(Operation, Option<PathId<'_>>)> {
             Operation::of(&method, path)
         }
         assert_eq!(
@@ -827,20 +896,61 @@ mod tests {
         );
         assert_eq!(
             of(Method::GET, "/payments/v1/sessions/abc"),
-            Some((Operation::ReadCreditSession, Some("abc")))
+            Some((Operation::ReadCreditSession, Some(PathId::Session("abc"))))
         );
         assert_eq!(
             of(Method::POST, "/payments/v1/sessions/abc"),
-            Some((Operation::UpdateCreditSession, Some("abc")))
+            Some((Operation::UpdateCreditSession, Some(PathId::Session("abc"))))
         );
         assert_eq!(
             of(Method::DELETE, "/payments/v1/sessions/abc"),
-            Some((Operation::CancelCreditSession, Some("abc")))
+            Some((Operation::CancelCreditSession, Some(PathId::Session("abc"))))
         );
         assert_eq!(of(Method::GET, "/payments/v1/sessions"), None);
         assert_eq!(of(Method::GET, "/payments/v1/sessions/"), None);
         assert_eq!(of(Method::GET, "/payments/v1/sessions/a/b"), None);
         assert_eq!(of(Method::PUT, "/payments/v1/sessions/abc"), None);
         assert_eq!(of(Method::GET, "/payments/v1/sessionsabc"), None);
+        let token = Some(PathId::Authorization("t-1"));
+        assert_eq!(
+            of(Method::POST, "/payments/v1/authorizations/t-1/order"),
+            Some((Operation::CreateOrder, token))
+        );
+        assert_eq!(
+            of(
+                Method::POST,
+                "/payments/v1/authorizations/t-1/customer-token"
+            ),
+            Some((Operation::PurchaseToken, token))
+        );
+        assert_eq!(
+            of(Method::DELETE, "/payments/v1/authorizations/t-1"),
+            Some((Operation::CancelAuthorization, token))
+        );
+        assert_eq!(of(Method::GET, "/payments/v1/authorizations/t-1"), None);
+        assert_eq!(of(Method::POST, "/payments/v1/authorizations//order"), None);
+        assert_eq!(
+            of(Method::POST, "/payments/v1/authorizations/t-1/orders"),
+            None
+        );
+    }
+
+    /// Every operation of the spec is one the simulator knows, with the same path.
+    #[test]
+    fn the_operations_are_the_specs() {
+        let spec = klarna_payments::spec::document().document();
+        let mut seen = Vec::new();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for operation in item.as_object().unwrap().values() {
+                let Some(id) = operation.get("operationId").and_then(|v| v.as_str()) else {
+                    continue;
+                };
+                let known: Operation = id.parse().unwrap();
+                assert_eq!(known.as_str(), id);
+                assert_eq!(known.path_template(), path, "{id}");
+                seen.push(known);
+            }
+        }
+        assert_eq!(seen.len(), Operation::ALL.len());
     }
 }

@@ -28,6 +28,8 @@
 //! survive a restart, even `kill -9`: every change is on disk before it is acknowledged.
 #![warn(missing_docs)]
 
+mod authorizations;
+mod checks;
 mod clock;
 mod connection;
 mod control;
@@ -39,8 +41,10 @@ mod prune;
 mod rate_limit;
 mod requests;
 mod server;
+mod sessions;
 mod store;
 
+pub use authorizations::{AUTHORIZATION_LIFETIME, Approval, Authorized};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use errors::KlarnaError;
 pub use faults::{Close, Fault, FaultRecord, InvalidFault, MAX_DELAY, MAX_FAULTS, Operation};

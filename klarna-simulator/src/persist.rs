@@ -183,6 +183,27 @@ mod tests {
             categories: JsonText::new(&json!([{"identifier": "pay_later"}])),
             expires_at: DateTime::from_timestamp(1_900_000_000 + n, 0).unwrap(),
             completed: n % 2 == 0,
+            // Every third session holds an authorization, used or not, and an order.
+            authorization: (n % 3 == 0).then(|| {
+                Box::new(crate::store::Authorization {
+                    token: format!("auth-{n}"),
+                    payment_method_category: "pay_later".into(),
+                    fraud_status: "PENDING".into(),
+                    expires_at: DateTime::from_timestamp(1_800_000_000 + n, 0).unwrap(),
+                    state: if n % 2 == 0 {
+                        crate::store::AuthorizationState::Used
+                    } else {
+                        crate::store::AuthorizationState::Open
+                    },
+                })
+            }),
+            order: (n % 6 == 0).then(|| {
+                Box::new(crate::store::PlacedOrder {
+                    order_id: format!("order-{n}"),
+                    answer: JsonText::new(&json!({"order_id": format!("order-{n}")})),
+                })
+            }),
+            customer_token: (n % 5 == 0).then(|| format!("customer-{n}")),
         }
     }
 

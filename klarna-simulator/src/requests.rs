@@ -46,9 +46,12 @@ pub struct RequestRecord {
     /// The HTTP method.
     pub method: String,
     /// The path template for Klarna operations (`/payments/v1/sessions/{session_id}`),
-    /// otherwise the path itself (without the query, cut at 256 characters).
+    /// otherwise the path itself (without the query, cut at 256 characters; anything
+    /// after `/payments/v1/authorizations/` hidden).
     pub path: String,
-    /// The session id in the path, if any (cut at 128 characters).
+    /// The session the request was for: the session id in the path (cut at 128
+    /// characters), or for an authorization's operations the session the token was
+    /// given for, if it is known (the token itself is never logged).
     pub session_id: Option<String>,
     /// The status answered; `None` while in progress, or when no answer was sent.
     pub status: Option<u16>,
@@ -67,6 +70,16 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((end, _)) => text[..end].to_string(),
         None => text.to_string(),
+    }
+}
+
+/// A path that is no operation's, as the log shows it: cut, and with whatever follows
+/// `/payments/v1/authorizations/` hidden (an authorization token is a credential).
+fn redacted_path(path: &str) -> String {
+    let prefix = "/payments/v1/authorizations/";
+    match path.strip_prefix(prefix) {
+        Some(rest) if !rest.is_empty() => format!("{prefix}<redacted>"),
+        _ => cut(path, MAX_PATH_CHARS),
     }
 }
 
@@ -124,9 +137,8 @@ impl RequestLog {
             return None;
         }
         let path = match seen.operation {
-            Some(Operation::CreateCreditSession) => crate::faults::SESSIONS_PATH.to_string(),
-            Some(_) => crate::faults::SESSION_PATH_TEMPLATE.to_string(),
-            None => cut(seen.path, MAX_PATH_CHARS),
+            Some(operation) => operation.path_template().to_string(),
+            None => redacted_path(seen.path),
         };
         let mut record = RequestRecord {
             seq: 0,

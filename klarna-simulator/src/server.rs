@@ -7,33 +7,29 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use base64::Engine as _;
-use chrono::SecondsFormat;
-use klarna_payments::arithmetic::{OrderView, check_order};
-use klarna_payments::types::{AcquiringChannel, SessionCreate};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::authorizations::{Approval, Authorized};
+use crate::checks::random_uuid;
 use crate::clock::{Clock, SystemClock};
 use crate::connection::{ConnectionControl, CutBody, SimListener};
 use crate::control;
 use crate::errors::{KlarnaError, PendingError};
-use crate::faults::{Close, Fault, FaultRecord, FaultSet, InvalidFault, Operation};
-use crate::market;
+use crate::faults::{Close, Fault, FaultRecord, FaultSet, InvalidFault, Operation, PathId};
 use crate::persist::{self, Persister};
-use crate::prune;
 use crate::rate_limit::{Bucket, RateLimit};
 use crate::requests::{Arrival, DEFAULT_REQUEST_LOG, Ending, Outcome, RequestLog, RequestRecord};
-use crate::store::{JsonText, Lookup, Removal, Store, StoredSession};
+use crate::store::Store;
+use crate::{authorizations, sessions};
 
 /// The largest request body accepted (1 MiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -329,6 +325,58 @@ impl SimulatorHandle {
         true
     }
 
+    /// The shopper's step in Klarna's dialog, for session `session_id`: approves or
+    /// declines as `approval` says, exactly as `POST
+    /// /simulator/v1/sessions/{session_id}/authorize` does. An approval's token is then
+    /// on the session (a read shows it) and can place the order for 60 minutes on the
+    /// simulator's clock. With a state file, the change is written before this
+    /// returns.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use klarna_payments::request::{OrderCreate, OrderLine, SessionCreate};
+    /// use klarna_simulator::{Approval, Authorized, Simulator};
+    ///
+    /// let simulator = Simulator::start().await?;
+    /// let client = simulator.client_builder().build()?;
+    /// let cart = SessionCreate::new()
+    ///     .purchase_country("SE")
+    ///     .purchase_currency("SEK")
+    ///     .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(1000)]);
+    /// let created = client.create_session(cart).await?;
+    /// let Authorized::Approved { authorization_token } =
+    ///     simulator.authorize(&created.session_id, Approval::default())?
+    /// else {
+    ///     unreachable!("approved by default")
+    /// };
+    /// let session = client.read_session(&created.session_id).await?;
+    /// let order = client
+    ///     .create_order(&authorization_token, OrderCreate::from(session.value()))
+    ///     .await?;
+    /// assert_eq!(order.fraud_status.as_ref().map(|s| s.as_str()), Some("ACCEPTED"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn authorize(
+        &self,
+        session_id: &str,
+        approval: Approval,
+    ) -> Result<Authorized, KlarnaError> {
+        let (answer, version) = crate::authorizations::authorize(
+            &self.state,
+            session_id,
+            &approval,
+            self.state.clock.now(),
+        )?;
+        if let Some(version) = version
+            && let Err(error) = self.state.persist_blocking(version)
+        {
+            tracing::error!(%error, "cannot write the simulator's state file");
+        }
+        Ok(answer)
+    }
+
     /// Sessions held now.
     pub fn session_count(&self) -> usize {
         self.state.store.len()
@@ -396,12 +444,12 @@ impl Drop for SimulatorHandle {
 }
 
 pub(crate) struct AppState {
-    store: Store,
-    clock: Arc<dyn Clock>,
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
     authorization: String,
     create_bucket: Option<Bucket>,
     other_bucket: Option<Bucket>,
-    session_lifetime: chrono::Duration,
+    pub(crate) session_lifetime: chrono::Duration,
     pub(crate) faults: FaultSet,
     pub(crate) requests: RequestLog,
     persister: Option<Persister>,
@@ -410,7 +458,7 @@ pub(crate) struct AppState {
 impl AppState {
     /// Makes the store's changes up to `version` durable before the change is
     /// acknowledged; without a state file, does nothing.
-    async fn persist(self: &Arc<Self>, version: u64) -> Result<(), KlarnaError> {
+    pub(crate) async fn persist(self: &Arc<Self>, version: u64) -> Result<(), KlarnaError> {
         let Some(persister) = &self.persister else {
             return Ok(());
         };
@@ -434,6 +482,15 @@ impl AppState {
                 "The simulator could not save the change to its state file",
             )
         })
+    }
+
+    /// The session a request's path names: its session id, or the session an
+    /// authorization token was given for (`None` for an unknown token).
+    fn session_of(&self, id: PathId<'_>) -> Option<String> {
+        match id {
+            PathId::Session(id) => Some(id.to_owned()),
+            PathId::Authorization(token) => self.store.session_of_token(token, self.clock.now()),
+        }
     }
 
     /// [`persist`](Self::persist), blocking.
@@ -461,14 +518,32 @@ fn basic(username: &str, password: &str) -> String {
 
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/payments/v1/sessions", post(create))
+        .route("/payments/v1/sessions", post(sessions::create))
         .route(
             "/payments/v1/sessions/{session_id}",
-            get(read).post(update).delete(cancel),
+            get(sessions::read)
+                .post(sessions::update)
+                .delete(sessions::cancel),
+        )
+        .route(
+            "/payments/v1/authorizations/{authorization_token}",
+            delete(authorizations::cancel),
+        )
+        .route(
+            "/payments/v1/authorizations/{authorization_token}/order",
+            post(authorizations::create_order),
+        )
+        .route(
+            "/payments/v1/authorizations/{authorization_token}/customer-token",
+            post(authorizations::create_customer_token),
         )
         .route(
             "/simulator/v1/sessions/{session_id}/complete",
-            post(complete),
+            post(control::complete),
+        )
+        .route(
+            "/simulator/v1/sessions/{session_id}/authorize",
+            post(control::authorize_session),
         )
         .route(
             "/simulator/v1/faults",
@@ -564,7 +639,7 @@ async fn frame(State(state): State<Arc<AppState>>, mut request: Request, next: N
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let (operation, session_id) = match Operation::of(&method, &path) {
-        Some((operation, id)) => (Some(operation), id.map(str::to_owned)),
+        Some((operation, id)) => (Some(operation), id.and_then(|id| state.session_of(id))),
         None => (None, None),
     };
     let control = path.starts_with("/simulator/");
@@ -755,308 +830,4 @@ async fn limit(State(state): State<Arc<AppState>>, request: Request, next: Next)
         return error.into_response();
     }
     next.run(request).await
-}
-
-/// Klarna takes JSON only. Its answer to another `Content-Type` is not among the facts
-/// the project works from; the simulator answers `415 UNSUPPORTED_MEDIA_TYPE`, as a
-/// strict JSON API would. A body without a `Content-Type` is not JSON either. A request
-/// with no body and no `Content-Type` passes here: it lacks its body, which the JSON
-/// parser then answers with `400 BAD_REQUEST`.
-fn require_json(headers: &HeaderMap, body: &Body) -> Result<(), KlarnaError> {
-    if !headers.contains_key(header::CONTENT_TYPE)
-        && axum::body::HttpBody::size_hint(body).exact() == Some(0)
-    {
-        return Ok(());
-    }
-    let essence = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    let json = essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"));
-    if json {
-        Ok(())
-    } else {
-        Err(KlarnaError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "Content-Type must be application/json",
-        ))
-    }
-}
-
-async fn read_json(body: Body) -> Result<Value, KlarnaError> {
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            KlarnaError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                "Request body exceeds 1 MB",
-            )
-        })?;
-    serde_json::from_slice(&bytes).map_err(|error| {
-        KlarnaError::new(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            format!("Malformed JSON: {error}"),
-        )
-    })
-}
-
-/// Checks `value` against spec schema `schema`: the constraints come from the spec the
-/// simulator was built with, not from this code.
-fn check_schema(schema: &str, value: &Value) -> Result<(), KlarnaError> {
-    if !value.is_object() {
-        return Err(KlarnaError::new(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            "The request body must be a JSON object",
-        ));
-    }
-    let violations = klarna_payments::spec::document().validate(schema, value);
-    if violations.is_empty() {
-        return Ok(());
-    }
-    let fields: Vec<String> = violations.iter().map(|v| v.path.to_string()).collect();
-    Err(KlarnaError::bad_values(fields.iter().map(String::as_str)))
-}
-
-/// Klarna's market and arithmetic rules on a complete session body.
-fn check_order_rules(session: &Value) -> Result<SessionCreate, KlarnaError> {
-    // Deserialize from the borrowed value: no copy of the body.
-    let typed = SessionCreate::deserialize(session).map_err(|e| {
-        KlarnaError::new(
-            StatusCode::BAD_REQUEST,
-            "BAD_VALUE",
-            format!("Bad value: {e}"),
-        )
-    })?;
-    let country = typed.purchase_country.as_str();
-    match market::currency_of(country) {
-        None => return Err(KlarnaError::bad_values(["purchase_country"])),
-        Some(currency) if !currency.eq_ignore_ascii_case(typed.purchase_currency.as_str()) => {
-            return Err(KlarnaError::bad_values(["purchase_currency"]));
-        }
-        Some(_) => {}
-    }
-    let violations = check_order(&OrderView {
-        purchase_country: Some(country),
-        order_amount: Some(typed.order_amount),
-        order_tax_amount: typed.order_tax_amount,
-        order_lines: Some(&typed.order_lines),
-    });
-    if violations.is_empty() {
-        Ok(typed)
-    } else {
-        Err(KlarnaError::bad_values(
-            violations.iter().map(|v| v.field.as_str()),
-        ))
-    }
-}
-
-/// A random (version 4) UUID. Drawn from `fastrand`, not the operating system: the
-/// simulator's ids and tokens guard nothing, and a system call for each costs a
-/// request more than the rest of its id handling.
-fn random_uuid() -> uuid::Uuid {
-    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid()
-}
-
-/// Drops the fields schema `schema` does not declare (see `prune.rs` for why).
-fn drop_undeclared(schema: &str, value: &mut Value) {
-    let document = klarna_payments::spec::document();
-    if let Some(schema) = document.schema(schema) {
-        prune::drop_undeclared(document, schema, value);
-    }
-}
-
-async fn create(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, KlarnaError> {
-    require_json(&headers, &body)?;
-    let mut value = read_json(body).await?;
-    check_schema("session_create", &value)?;
-    let typed = check_order_rules(&value)?;
-    drop_undeclared("session_create", &mut value);
-    let session_id = random_uuid().to_string();
-    let categories = market::categories(typed.purchase_country.as_str());
-    let now = state.clock.now();
-    let mut answer = json!({
-        "session_id": session_id,
-        "payment_method_categories": categories.json(),
-    });
-    // In-store sessions reach the shopper through a QR code or link, not the widget:
-    // Klarna answers with `distribution.result_url` and no client token.
-    let in_store = typed
-        .acquiring_channel
-        .as_ref()
-        .is_some_and(|c| *c == AcquiringChannel::InStore)
-        && typed.distribution.is_some();
-    let client_token = if in_store {
-        answer["distribution"] = json!({
-            // `.invalid` is reserved: the simulator has no shopper-facing page.
-            "result_url": format!("https://in-store.simulator.invalid/{session_id}"),
-        });
-        None
-    } else {
-        let token = format!(
-            "sim.{}.{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(json!({"session_id": session_id}).to_string()),
-            random_uuid().simple()
-        );
-        answer["client_token"] = json!(token);
-        Some(token)
-    };
-    let version = state.store.insert(
-        session_id,
-        StoredSession {
-            data: JsonText::new(&value),
-            client_token,
-            categories: categories.text(),
-            expires_at: now + state.session_lifetime,
-            completed: false,
-        },
-        now,
-    );
-    state.persist(version).await?;
-    Ok(axum::Json(answer).into_response())
-}
-
-fn session_id(path: Result<Path<String>, PathRejection>) -> Result<String, KlarnaError> {
-    path.map(|Path(id)| id)
-        .map_err(|_| KlarnaError::not_found())
-}
-
-async fn read(
-    State(state): State<Arc<AppState>>,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<Response, KlarnaError> {
-    let id = session_id(path)?;
-    let Lookup::Found(session) = state.store.get(&id, state.clock.now()) else {
-        return Err(KlarnaError::not_found());
-    };
-    let mut out = session.data.to_value();
-    if let Some(object) = out.as_object_mut() {
-        // The distribution settings are instructions, not session data.
-        object.remove("distribution");
-        if let Some(token) = session.client_token {
-            object.insert("client_token".into(), Value::String(token));
-        }
-        object.insert(
-            "payment_method_categories".into(),
-            session.categories.to_value(),
-        );
-        object.insert(
-            "status".into(),
-            json!(if session.completed {
-                "complete"
-            } else {
-                "incomplete"
-            }),
-        );
-        object.insert(
-            "expires_at".into(),
-            json!(
-                session
-                    .expires_at
-                    .to_rfc3339_opts(SecondsFormat::Secs, true)
-            ),
-        );
-    }
-    Ok(axum::Json(out).into_response())
-}
-
-async fn update(
-    State(state): State<Arc<AppState>>,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, KlarnaError> {
-    let id = session_id(path)?;
-    require_json(&headers, &body)?;
-    let mut changes = read_json(body).await?;
-    let now = state.clock.now();
-    let Lookup::Found(session) = state.store.get(&id, now) else {
-        return Err(KlarnaError::not_found());
-    };
-    if session.completed {
-        return Err(KlarnaError::new(
-            StatusCode::NOT_FOUND,
-            "SESSION_COMPLETED",
-            "Session is completed",
-        ));
-    }
-    check_schema("session_update", &changes)?;
-    drop_undeclared("session_update", &mut changes);
-    let mut merged = session.data.to_value();
-    for field in ["purchase_country", "purchase_currency"] {
-        let (sent, stored) = (
-            changes.get(field).and_then(Value::as_str),
-            merged.get(field).and_then(Value::as_str),
-        );
-        if let (Some(sent), Some(stored)) = (sent, stored)
-            && !sent.eq_ignore_ascii_case(stored)
-        {
-            let mut error = KlarnaError::bad_values([field]);
-            error.status = StatusCode::CONFLICT;
-            return Err(error);
-        }
-    }
-    if let (Some(target), Value::Object(source)) = (merged.as_object_mut(), changes) {
-        for (key, value) in source {
-            target.insert(key, value);
-        }
-    }
-    check_order_rules(&merged)?;
-    // Written out before the store's lock is taken.
-    let data = JsonText::new(&merged);
-    let Some(version) = state.store.update(&id, now, |s| s.data = data) else {
-        return Err(KlarnaError::not_found());
-    };
-    state.persist(version).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-/// Cancels an open session: it is gone afterwards (reads, updates and a second cancel
-/// answer 404). A session that became an order cannot be cancelled.
-async fn cancel(
-    State(state): State<Arc<AppState>>,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<Response, KlarnaError> {
-    let id = session_id(path)?;
-    match state
-        .store
-        .remove_if(&id, state.clock.now(), |s| !s.completed)
-    {
-        (Removal::Removed, version) => {
-            state.persist(version).await?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
-        (Removal::Refused, _) => Err(KlarnaError::new(
-            StatusCode::NOT_FOUND,
-            "SESSION_COMPLETED",
-            "Session is completed",
-        )),
-        (Removal::Missing, _) => Err(KlarnaError::not_found()),
-    }
-}
-
-async fn complete(
-    State(state): State<Arc<AppState>>,
-    path: Result<Path<String>, PathRejection>,
-) -> Result<Response, KlarnaError> {
-    let id = session_id(path)?;
-    let Some(version) = state
-        .store
-        .update(&id, state.clock.now(), |s| s.completed = true)
-    else {
-        return Err(KlarnaError::not_found());
-    };
-    state.persist(version).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
 }

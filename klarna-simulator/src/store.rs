@@ -25,6 +25,59 @@ pub struct StoredSession {
     pub expires_at: DateTime<Utc>,
     /// Whether an order was placed from it.
     pub completed: bool,
+    /// The shopper's latest approval, once given (a new approval replaces it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Box<Authorization>>,
+    /// The order placed with the authorization, once placed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<Box<PlacedOrder>>,
+    /// The customer token saved with the authorization, once saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_token: Option<String>,
+}
+
+/// An approval of the shopper's, as the widget (or the control endpoint) gave it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Authorization {
+    /// The token the merchant places the order with.
+    pub token: String,
+    /// The category the shopper was approved for.
+    pub payment_method_category: String,
+    /// The fraud decision the order will carry.
+    pub fraud_status: String,
+    /// Until when an order can be placed with it.
+    pub expires_at: DateTime<Utc>,
+    /// Whether it can still be used.
+    pub state: AuthorizationState,
+}
+
+/// What became of an authorization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorizationState {
+    /// It can be used for an order (or a customer token).
+    Open,
+    /// An order was placed with it (or, for a `tokenize` session, a customer token
+    /// saved).
+    Used,
+    /// The merchant released it.
+    Cancelled,
+}
+
+impl Authorization {
+    /// Whether an order or customer token can be made with it at `now`.
+    pub fn usable(&self, now: DateTime<Utc>) -> bool {
+        self.state == AuthorizationState::Open && self.expires_at > now
+    }
+}
+
+/// An order placed from a session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlacedOrder {
+    /// Klarna's id of the order.
+    pub order_id: String,
+    /// The answer the order call gave, as sent.
+    pub answer: JsonText,
 }
 
 /// A JSON value held as its text: one allocation instead of one per member (a
@@ -108,6 +161,10 @@ impl Clone for Entry {
 #[derive(Default)]
 struct Inner {
     sessions: HashMap<String, Arc<Entry>>,
+    /// Authorization token → session id, for every session whose latest approval
+    /// gave one (may hold tokens of sessions since removed or approved again; a lookup
+    /// checks the session's own token).
+    tokens: HashMap<String, String>,
     /// Ids in creation order, for evicting the oldest when full (may hold removed ids).
     order: VecDeque<String>,
     /// Bumped by every change a snapshot must reflect.
@@ -142,6 +199,7 @@ impl Store {
         Self {
             inner: Mutex::new(Inner {
                 sessions: HashMap::with_capacity(room),
+                tokens: HashMap::new(),
                 order: VecDeque::with_capacity(room),
                 version: 0,
             }),
@@ -176,6 +234,9 @@ impl Store {
             }
         }
         inner.order.push_back(id.clone());
+        if let Some(authorization) = &session.authorization {
+            inner.tokens.insert(authorization.token.clone(), id.clone());
+        }
         inner.sessions.insert(
             id,
             Arc::new(Entry {
@@ -215,11 +276,62 @@ impl Store {
                 let entry = Arc::make_mut(held);
                 change(&mut entry.session);
                 entry.saved_form = OnceLock::new();
+                let token = entry
+                    .session
+                    .authorization
+                    .as_ref()
+                    .map(|a| a.token.clone());
+                if let Some(token) = token {
+                    inner.tokens.insert(token, id.to_owned());
+                }
                 inner.version += 1;
                 Some(inner.version)
             }
             _ => None,
         }
+    }
+
+    /// Changes the live session `id` atomically: `change` gets a copy of the session
+    /// as held, under the store's lock, and the copy replaces the session only when
+    /// `change` returns `Ok`; no other change can come in between. `None` when there is
+    /// no such live session; otherwise `change`'s answer, with the version of the
+    /// change when it was made. Keep `change` short: every request waits for the lock.
+    pub fn modify<T, E>(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        change: impl FnOnce(&mut StoredSession) -> Result<T, E>,
+    ) -> Option<Result<(T, u64), E>> {
+        let mut inner = self.lock();
+        let held = inner.sessions.get_mut(id)?;
+        if held.session.expires_at <= now {
+            return None;
+        }
+        let mut copy = held.session.clone();
+        let answer = match change(&mut copy) {
+            Ok(answer) => answer,
+            Err(error) => return Some(Err(error)),
+        };
+        let token = copy.authorization.as_ref().map(|a| a.token.clone());
+        *held = Arc::new(Entry {
+            session: copy,
+            saved_form: OnceLock::new(),
+        });
+        if let Some(token) = token {
+            inner.tokens.insert(token, id.to_owned());
+        }
+        inner.version += 1;
+        Some(Ok((answer, inner.version)))
+    }
+
+    /// The id of the live session whose latest authorization has `token` (whatever
+    /// became of the authorization since).
+    pub fn session_of_token(&self, token: &str, now: DateTime<Utc>) -> Option<String> {
+        let inner = self.lock();
+        let id = inner.tokens.get(token)?;
+        let entry = inner.sessions.get(id)?;
+        let own = entry.session.authorization.as_ref()?;
+        (own.token == token && entry.session.expires_at > now).then(|| id.clone())
     }
 
     /// Removes the live session `id` if `allowed` says so; what it found, and the
@@ -269,9 +381,13 @@ impl Store {
         let before = inner.sessions.len();
         inner.sessions.retain(|_, e| e.session.expires_at > now);
         let Inner {
-            sessions, order, ..
+            sessions,
+            order,
+            tokens,
+            ..
         } = &mut *inner;
         order.retain(|id| sessions.contains_key(id));
+        tokens.retain(|_, id| sessions.contains_key(id));
         before - inner.sessions.len()
     }
 
@@ -327,6 +443,9 @@ mod tests {
             categories: JsonText::new(&json!([])),
             expires_at: now + chrono::Duration::hours(1),
             completed: false,
+            authorization: None,
+            order: None,
+            customer_token: None,
         };
         for (id, n) in [("a", 1), ("b", 2), ("c", 3)] {
             store.insert(id.into(), session(n), now);

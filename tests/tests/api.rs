@@ -260,23 +260,42 @@ async fn retry_advice_matches_what_the_client_does() {
 }
 
 #[tokio::test]
-async fn a_create_refused_by_a_rate_limit_is_safe_to_send_again() {
+async fn a_create_refused_by_a_rate_limit_is_retried_and_nothing_else_is() {
     let server = ScriptedServer::start().await;
-    server.push([Reply::json(429, r#"{"error_code":"TOO_MANY_REQUESTS"}"#)]);
-    server.push([Reply::json(503, r#"{"error_code":"SERVICE_UNAVAILABLE"}"#)]);
     let client = Client::builder()
         .base_url(server.url())
         .credentials(Credentials::new("u", "p"))
+        .retry_policy(RetryPolicy::default().initial_backoff(Duration::from_millis(5)))
         .build()
         .unwrap();
+    // Refused unprocessed, then opened: the policy sends it again.
+    server.push([
+        Reply::json(429, r#"{"error_code":"TOO_MANY_REQUESTS"}"#),
+        Reply::json(200, r#"{"session_id":"s-1","client_token":"ct"}"#),
+    ]);
+    let created = client.create_session(cart()).await.unwrap();
+    assert_eq!(
+        (created.session_id.as_str(), created.attempts()),
+        ("s-1", 2)
+    );
+    assert_eq!(server.received().len(), 2);
+
+    // Refused every time: the error says the same request may be sent again.
+    server.always(Reply::json(429, r#"{"error_code":"TOO_MANY_REQUESTS"}"#));
     let limited = client.create_session(cart()).await.unwrap_err();
     assert!(
         limited.is_retryable() && !limited.outcome_unknown(),
         "{limited:?}"
     );
+    assert_eq!(limited.as_api().unwrap().attempts, 3);
+    assert_eq!(server.received().len(), 5);
+
+    // A 503 may have been processed: sent once, and the outcome is unknown.
+    server.always(Reply::json(503, r#"{"error_code":"SERVICE_UNAVAILABLE"}"#));
     let unavailable = client.create_session(cart()).await.unwrap_err();
     assert!(
         !unavailable.is_retryable() && unavailable.outcome_unknown(),
         "{unavailable:?}"
     );
+    assert_eq!(server.received().len(), 6);
 }

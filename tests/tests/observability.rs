@@ -111,3 +111,63 @@ async fn spans_carry_call_facts_and_never_a_secret() {
         );
     }
 }
+
+/// The authorization token is a path segment of the order calls: no span or event
+/// shows it, nor the URL that holds it.
+#[tokio::test]
+async fn order_calls_never_log_the_authorization_token() {
+    use klarna_payments::request::{CustomerTokenCreate, OrderCreate};
+    let (capture, _guard) = Capture::start(FmtSpan::CLOSE);
+    let server = ScriptedServer::start().await;
+    server.push([
+        Reply::json(200, r#"{"order_id":"o-1"}"#).header("Klarna-Correlation-Id", "corr-o"),
+        Reply::json(404, r#"{"error_code":"NOT_FOUND"}"#),
+        Reply::empty(204),
+        Reply::json(503, r#"{"error_code":"X"}"#),
+        Reply::json(200, "{}").fault(Fault::CloseBeforeHead),
+    ]);
+    let client = Client::builder()
+        .base_url(server.url())
+        .credentials(Credentials::new("u", PASSWORD))
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(2)
+                .initial_backoff(Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap();
+    let token = "authz-TOKEN-in-path";
+    let order = || {
+        OrderCreate::new()
+            .purchase_country("SE")
+            .purchase_currency("SEK")
+            .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(100)])
+    };
+    client.create_order(token, order()).await.unwrap();
+    client.create_order(token, order()).await.unwrap_err();
+    client.cancel_authorization(token).await.unwrap();
+    let body = CustomerTokenCreate::new()
+        .purchase_country("SE")
+        .purchase_currency("SEK")
+        .locale("sv-SE")
+        .description("Films")
+        .intended_use("SUBSCRIPTION");
+    client
+        .create_customer_token(token, body.clone())
+        .await
+        .unwrap_err();
+    client.create_customer_token(token, body).await.unwrap_err();
+    let text = capture.text();
+    for operation in ["create_order", "cancel_authorization", "purchase_token"] {
+        assert!(
+            text.contains(&format!("operation=\"{operation}\"")),
+            "{text}"
+        );
+    }
+    assert!(text.contains("corr-o"), "{text}");
+    assert!(!text.contains("TOKEN"), "{text}");
+    assert!(
+        !text.contains(PASSWORD) && !text.contains(ENCODED),
+        "{text}"
+    );
+}

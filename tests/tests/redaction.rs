@@ -299,18 +299,36 @@ fn answers_never_print_marked_strings() {
     plant_in("session_read", &mut read, &mut planted);
     let mut created = json!({"session_id": "s-1"});
     plant_in("merchant_session", &mut created, &mut planted);
+    let mut order = json!({"order_id": "o-1"});
+    plant_in("order", &mut order, &mut planted);
+    let mut token = json!({});
+    plant_in("customer_token", &mut token, &mut planted);
     assert!(
         planted.iter().any(|(field, _)| field == ".client_token")
+            && planted
+                .iter()
+                .any(|(field, _)| field == ".authorization_token")
             && planted.iter().any(|(field, _)| field == ".customer.title")
-            && planted.iter().any(|(field, _)| field == ".attachment.body"),
+            && planted.iter().any(|(field, _)| field == ".attachment.body")
+            && planted.iter().any(|(field, _)| field == ".token_id")
+            && planted
+                .iter()
+                .any(|(field, _)| field == ".customer.date_of_birth")
+            && planted
+                .iter()
+                .any(|(field, _)| field == ".billing_address.email"),
         "{planted:?}"
     );
     let read: types::SessionRead = serde_json::from_value(read).unwrap();
     let created: types::MerchantSession = serde_json::from_value(created).unwrap();
+    let order: types::Order = serde_json::from_value(order).unwrap();
+    let token: types::CustomerToken = serde_json::from_value(token).unwrap();
     for (label, text) in [
         ("Debug of a read", format!("{read:?}")),
         ("pretty Debug of a read", format!("{read:#?}")),
         ("Debug of a create answer", format!("{created:?}")),
+        ("Debug of an order", format!("{order:?}")),
+        ("Debug of a customer token", format!("{token:#?}")),
     ] {
         assert_unprinted(label, &text, planted.iter().cloned());
     }

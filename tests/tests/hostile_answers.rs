@@ -1,0 +1,100 @@
+//! Hostile answers (issue 21), through the public API against the scripted loopback
+//! server: one attempt's outcome never leaks into the next, a body's string values never
+//! reach an error whatever bytes come first, and text from the network cannot forge log
+//! lines or flood an error message.
+
+use std::time::Duration;
+
+use klarna_payments::request::SessionUpdate;
+use klarna_payments::{Client, Credentials, Error, RetryPolicy};
+use tests::fixtures::create_body;
+use tests::scripted::{Reply, ScriptedServer};
+
+const LIMIT: usize = 1024;
+const SESSION: &str =
+    r#"{"session_id":"0b1d9815-165e-42e2-8867-35bc03789e00","client_token":"tok"}"#;
+
+fn client(server: &ScriptedServer, attempts: u32) -> Client {
+    Client::builder()
+        .base_url(server.url())
+        .credentials(Credentials::new("u", "p"))
+        .max_response_bytes(LIMIT)
+        .timeout(Duration::from_secs(5))
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(attempts)
+                .initial_backoff(Duration::from_millis(5))
+                .max_backoff(Duration::from_millis(10)),
+        )
+        .build()
+        .unwrap()
+}
+
+/// An answer of `status` whose body is past the size limit.
+fn oversized(status: u16) -> Reply {
+    Reply::raw(status, "x".repeat(4 * LIMIT).as_bytes())
+}
+
+// --- One attempt's outcome is its own -------------------------------------------------
+
+#[tokio::test]
+async fn an_update_applied_after_an_oversized_503_is_reported_as_applied() {
+    let server = ScriptedServer::start().await;
+    server.push([oversized(503), Reply::empty(204)]);
+    let result = client(&server, 3)
+        .update_session("s1", SessionUpdate::new().merchant_reference1("r"))
+        .await;
+    let response = result.expect("the second attempt's 204 is the outcome");
+    assert_eq!(response.http_status().as_u16(), 204);
+    assert_eq!(response.attempts(), 2);
+    assert_eq!(server.received().len(), 2);
+}
+
+#[tokio::test]
+async fn a_read_after_an_oversized_502_returns_the_session() {
+    let server = ScriptedServer::start().await;
+    server.push([
+        oversized(502).header("Klarna-Correlation-Id", "first"),
+        Reply::json(200, SESSION).header("Klarna-Correlation-Id", "second"),
+    ]);
+    let session = client(&server, 3).read_session("s1").await.unwrap();
+    assert_eq!(session.attempts(), 2);
+    assert_eq!(session.correlation_id(), Some("second"));
+}
+
+#[tokio::test]
+async fn an_oversized_retryable_answer_is_that_status_and_is_retried() {
+    let server = ScriptedServer::start().await;
+    server.always(oversized(503).header("Klarna-Correlation-Id", "big"));
+    let error = client(&server, 3).read_session("s1").await.unwrap_err();
+    assert_eq!(server.received().len(), 3, "retried as a 503");
+    let api = error.as_api().unwrap_or_else(|| panic!("{error:?}"));
+    assert_eq!(api.status.as_u16(), 503);
+    assert_eq!(api.attempts, 3);
+    assert_eq!(error.correlation_id(), Some("big"));
+    assert!(error.is_retryable());
+
+    // A create that got an oversized 500 may have opened a session: its outcome is
+    // unknown, as for any 500, and it is not replayed.
+    let server = ScriptedServer::start().await;
+    server.always(oversized(500));
+    let error = client(&server, 3)
+        .create_session(create_body())
+        .await
+        .unwrap_err();
+    assert_eq!(server.received().len(), 1);
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(500));
+    assert!(error.outcome_unknown(), "{error:?}");
+}
+
+#[tokio::test]
+async fn an_oversized_success_is_still_too_large() {
+    let server = ScriptedServer::start().await;
+    server.push([oversized(200)]);
+    let error = client(&server, 3).read_session("s1").await.unwrap_err();
+    assert!(
+        matches!(error, Error::ResponseTooLarge { status, .. } if status.as_u16() == 200),
+        "{error:?}"
+    );
+    assert_eq!(server.received().len(), 1);
+}
