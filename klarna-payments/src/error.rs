@@ -527,79 +527,220 @@ pub enum ConfigError {
     HttpClient(String),
 }
 
-/// Up to `limit` characters of `bytes` as text, for an error message. A body that looks
-/// like JSON keeps its structure and keys but not its string values, which may hold
-/// tokens or a shopper's personal data: `{"client_token":"…","order_amount":100}`.
+/// How much of a body [`snippet`] looks at: enough for any snippet's characters, even
+/// past long hidden strings, and a bound on the work for a large body.
+const SNIPPET_SCAN_BYTES: usize = 64 * 1024;
+
+/// Up to `limit` characters of `bytes` as text, for an error message, never with the
+/// content of a JSON string value, which may hold a token or a shopper's personal data,
+/// wherever the JSON starts and whatever comes before it (a byte order mark, blanks,
+/// `)]}'`, any other bytes): `{"client_token":"…","order_amount":100}`.
+///
+/// From its first `{` or `[` on, a body that reads as JSON tokens (perhaps cut short)
+/// keeps its structure, numbers and object keys (those that look like Klarna's field
+/// names: lower-case letters, digits and `_`); every other string shows as `"…"`. A
+/// body that does not read as JSON (an HTML page from a proxy, say) is shown with the
+/// content of every double-quoted part hidden, keys included; text outside quotes is
+/// shown as it is.
 pub(crate) fn snippet(bytes: &[u8], limit: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let trimmed = text.trim_start();
-    let shown = if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        redact_json_strings(trimmed, limit)
-    } else {
-        text.into_owned()
-    };
+    let scanned = &bytes[..bytes.len().min(SNIPPET_SCAN_BYTES)];
+    let text = String::from_utf8_lossy(scanned);
+    let tokens = json_tokens(&text);
+    let keys = json_keys(&tokens);
+    let mut shown = String::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if shown.len() > limit.saturating_mul(4) {
+            break;
+        }
+        match token {
+            Token::Str(content, _) => {
+                let is_key = keys.as_ref().is_some_and(|keys| keys[i]);
+                if is_key && plain_key(content) {
+                    shown.push('"');
+                    shown.push_str(content);
+                    shown.push('"');
+                } else {
+                    shown.push_str("\"…\"");
+                }
+            }
+            Token::Other(text) => shown.push_str(text),
+        }
+    }
     let mut out: String = shown.chars().take(limit).collect();
-    if shown.chars().count() > limit {
+    if shown.chars().nth(limit).is_some() || scanned.len() < bytes.len() {
         out.push('…');
     }
     out
 }
 
-/// `text` with the content of every JSON string that is not an object key replaced by
-/// `…`. Works on truncated or broken JSON too; stops once `limit` characters are out.
-fn redact_json_strings(text: &str, limit: usize) -> String {
-    let mut out = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if out.len() > limit * 4 {
-            break;
+/// A piece of a body's text, as [`snippet`] reads it.
+#[derive(Debug, PartialEq)]
+enum Token<'a> {
+    /// A double-quoted string's content, escapes as written, and whether its closing
+    /// quote came.
+    Str(&'a str, bool),
+    /// Any other run of text: one punctuation mark, blank, word or other character.
+    Other(&'a str),
+}
+
+/// `text` cut into [`Token`]s: every double-quoted string, wherever it starts, as one
+/// (to the end of the text if it is not closed); everything else as runs of word
+/// characters or single characters.
+fn json_tokens(text: &str) -> Vec<Token<'_>> {
+    let mut tokens = Vec::new();
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let len = if c == '"' {
+            let mut escaped = false;
+            let mut end = None;
+            for (i, c) in rest.char_indices().skip(1) {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    end = Some(i);
+                    break;
+                }
+            }
+            match end {
+                Some(end) => {
+                    tokens.push(Token::Str(&rest[1..end], true));
+                    end + 1
+                }
+                None => {
+                    tokens.push(Token::Str(&rest[1..], false));
+                    rest.len()
+                }
+            }
+        } else {
+            let word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.');
+            let len = if word(c) {
+                rest.find(|c| !word(c)).unwrap_or(rest.len())
+            } else {
+                c.len_utf8()
+            };
+            tokens.push(Token::Other(&rest[..len]));
+            len
+        };
+        rest = &rest[len..];
+    }
+    tokens
+}
+
+/// For each token, whether it is an object key, if the tokens from the first `{` or `[`
+/// on read as JSON (values, perhaps cut short at the end); `None` if they do not. A
+/// string is a key only in an object, after `{` or `,`, and followed by `:`.
+fn json_keys(tokens: &[Token<'_>]) -> Option<Vec<bool>> {
+    let mut keys = vec![false; tokens.len()];
+    let start = tokens
+        .iter()
+        .position(|t| matches!(t, Token::Other("{") | Token::Other("[")))?;
+    let mut open: Vec<bool> = Vec::new(); // true: an object
+    let mut expect_key = false;
+    let mut after_key = false;
+    for (i, token) in tokens.iter().enumerate().skip(start) {
+        let text = match token {
+            Token::Other(text) if matches!(*text, " " | "\t" | "\n" | "\r") => continue,
+            Token::Other(text) => *text,
+            Token::Str(..) => "\"",
+        };
+        let was_key = std::mem::take(&mut after_key);
+        if was_key != (text == ":") {
+            // A key is followed by `:`, and only a key is.
+            return None;
         }
-        if c != '"' {
-            out.push(c);
-            continue;
+        match text {
+            "\"" => {
+                if expect_key {
+                    keys[i] = true;
+                    after_key = true;
+                }
+                expect_key = false;
+            }
+            "{" => {
+                open.push(true);
+                expect_key = true;
+            }
+            "[" => {
+                open.push(false);
+                expect_key = false;
+            }
+            "}" | "]" => {
+                if open.pop()? != (text == "}") {
+                    return None;
+                }
+                expect_key = false;
+            }
+            "," => expect_key = *open.last()?,
+            ":" => expect_key = false,
+            word if json_word(word, i + 1 == tokens.len()) => expect_key = false,
+            _ => return None,
         }
-        let mut literal = String::new();
-        let mut escaped = false;
-        for c in chars.by_ref() {
+    }
+    Some(keys)
+}
+
+/// A number, `true`, `false` or `null` (or, at the end of the text, the start of one).
+fn json_word(word: &str, last: bool) -> bool {
+    let number = word.starts_with(|c: char| c == '-' || c.is_ascii_digit())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'));
+    let literal = ["true", "false", "null"]
+        .iter()
+        .any(|l| *l == word || (last && l.starts_with(word)));
+    number || literal
+}
+
+/// Whether an object key is shown: one like Klarna's field names (`order_lines`), short,
+/// of lower-case ASCII letters, digits and `_`. Any other key may be data (a map keyed
+/// by e-mail address, say) and is hidden like a value.
+fn plain_key(key: &str) -> bool {
+    (1..=64).contains(&key.len())
+        && key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// `text` with the content of every double-quoted part replaced by `…`: decoder
+/// messages quote the offending value (`invalid type: string "…", expected i64`), with
+/// its own quotes escaped (`\"`), which do not end the part. The name after `unknown
+/// variant` (quoted in backticks, unescaped) is hidden too, up to `, expected`.
+pub(crate) fn redact_quoted(text: &str) -> String {
+    let variant;
+    let text = match text.split_once("variant `") {
+        Some((head, tail)) => {
+            let rest = tail.rfind("`, expected").map_or("`", |i| &tail[i..]);
+            variant = format!("{head}variant `…{rest}");
+            variant.as_str()
+        }
+        None => text,
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if inside {
             if escaped {
                 escaped = false;
             } else if c == '\\' {
                 escaped = true;
             } else if c == '"' {
-                break;
+                out.push(c);
+                inside = false;
             }
-            literal.push(c);
+            continue;
         }
-        let rest: String = chars
-            .clone()
-            .take_while(|c| c.is_whitespace() || *c == ':')
-            .collect();
-        if rest.contains(':') {
-            out.push('"');
-            out.push_str(&literal);
-            out.push('"');
-        } else {
-            out.push_str("\"…\"");
+        out.push(c);
+        if c == '"' {
+            out.push('…');
+            inside = true;
         }
     }
-    out
-}
-
-/// `text` with the content of every double-quoted part replaced by `…`: decoder
-/// messages quote the offending value (`invalid type: string "…", expected i64`).
-pub(crate) fn redact_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut inside = false;
-    for c in text.chars() {
-        if c == '"' {
-            out.push(c);
-            if !inside {
-                out.push('…');
-            }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
-        }
+    if inside {
+        out.push('"');
     }
     out
 }
@@ -627,10 +768,83 @@ mod tests {
     }
 
     #[test]
+    fn snippets_hide_string_values_whatever_comes_first() {
+        let json = r#"{"client_token":"tok-9","customer":{"email":"j@x.se"},"n":-1.5e3,"ok":true}"#;
+        let redacted = r#"{"client_token":"…","customer":{"email":"…"},"n":-1.5e3,"ok":true}"#;
+        for prefix in [
+            "\u{feff}",
+            " \n\t",
+            ")]}'\n",
+            "garbage ",
+            "\"tok-9\" ",
+            "\0",
+        ] {
+            let shown = snippet(format!("{prefix}{json}").as_bytes(), 500);
+            assert!(
+                !shown.contains("tok-9") && !shown.contains("j@x"),
+                "{shown}"
+            );
+            assert!(shown.ends_with(redacted), "{prefix:?}: {shown}");
+        }
+        // Bytes that are not UTF-8 before the JSON.
+        let mut body = b"\xff\xfe".to_vec();
+        body.extend_from_slice(json.as_bytes());
+        assert!(snippet(&body, 500).ends_with(redacted));
+        // Not JSON after its first brace: no string content at all, keys included.
+        for body in [
+            r#"{"client_token":"tok-9"}}"email":"j@x.se""#,
+            r#"{"client_token" "tok-9","email":"j@x.se"}"#,
+            r#"{"a":1:"j@x.se"}"#,
+            r#"{client_token: "tok-9", 'email': "j@x.se"}"#,
+            r#"["tok-9":"j@x.se"]"#,
+        ] {
+            let shown = snippet(body.as_bytes(), 500);
+            assert!(
+                !shown.contains("tok-9") && !shown.contains("j@x"),
+                "{shown}"
+            );
+            assert!(!shown.contains("client_token\""), "{shown}");
+        }
+        // Keys that are not field names (a map keyed by e-mail address) are hidden too.
+        let shown = snippet(br#"{"j@x.se":1,"Tok9":2,"plain_key_1":3}"#, 500);
+        assert_eq!(shown, r#"{"…":1,"…":2,"plain_key_1":3}"#);
+        // A value after a colon is never a key, even when another colon follows.
+        let shown = snippet(br#"{"a":"tok_nine":1}"#, 500);
+        assert!(!shown.contains("tok_nine"), "{shown}");
+    }
+
+    #[test]
+    fn snippets_are_cut_at_the_limit() {
+        let body = format!(r#"{{"n":[{}]}}"#, "1,".repeat(1000));
+        let shown = snippet(body.as_bytes(), 20);
+        assert_eq!(shown.chars().count(), 21);
+        assert!(shown.ends_with('…'));
+        // Past what is scanned, a long hidden string still ends in `…`.
+        let long = format!(
+            r#"{{"client_token":"{}"}}"#,
+            "t".repeat(2 * SNIPPET_SCAN_BYTES)
+        );
+        assert_eq!(snippet(long.as_bytes(), 500), r#"{"client_token":"…"…"#);
+    }
+
+    #[test]
     fn quoted_values_leave_decoder_messages() {
         assert_eq!(
             redact_quoted(r#"invalid type: string "1978-12-31", expected i64 at line 1 column 9"#),
             r#"invalid type: string "…", expected i64 at line 1 column 9"#
+        );
+        // An escaped quote does not end the value.
+        assert_eq!(
+            redact_quoted(r#"invalid type: string "a\"j@x.se\"b", expected i64 at line 1"#),
+            r#"invalid type: string "…", expected i64 at line 1"#
+        );
+        assert_eq!(
+            redact_quoted("unknown variant `j@x.se`, expected one of `a`, `b`"),
+            "unknown variant `…`, expected one of `a`, `b`"
+        );
+        assert_eq!(
+            redact_quoted("expected `,` or `}` at line 1 column 5"),
+            "expected `,` or `}` at line 1 column 5"
         );
     }
 }

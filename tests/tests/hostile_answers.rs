@@ -98,3 +98,100 @@ async fn an_oversized_success_is_still_too_large() {
     );
     assert_eq!(server.received().len(), 1);
 }
+
+// --- No string value of a body reaches an error, whatever bytes come first -------------
+
+const TOKEN: &str = "tok-SECRET-4711";
+const EMAIL: &str = "jane.doe@example.com";
+
+/// A session-like body with a token and an e-mail address after `prefix`; `status` is a
+/// number, so that it never decodes, whatever the prefix.
+fn body_after(prefix: &[u8]) -> Vec<u8> {
+    let mut body = prefix.to_vec();
+    body.extend_from_slice(
+        format!(
+            r#"{{"client_token":"{TOKEN}","customer":{{"email":"{EMAIL}"}},"billing_address":{{"email":"{EMAIL}"}},"status":5}}"#
+        )
+        .as_bytes(),
+    );
+    body
+}
+
+fn assert_nothing_leaks(error: &Error, context: &str) {
+    let shown = format!("{error}\n{error:?}");
+    for secret in [TOKEN, EMAIL, "jane.doe", "SECRET"] {
+        assert!(!shown.contains(secret), "{context}: {secret} in {shown}");
+    }
+}
+
+#[tokio::test]
+async fn string_values_never_reach_an_error_whatever_comes_before_the_json() {
+    let prefixes: [&[u8]; 9] = [
+        b"",
+        b"\xEF\xBB\xBF",
+        b"\xEF\xBB\xBF\r\n ",
+        b"\x0b\x0c",
+        b")]}'\n",
+        b"\xff\xfe",
+        b"garbage ",
+        b"\0\0",
+        b"\"quoted\":",
+    ];
+    for prefix in prefixes {
+        for status in [200u16, 503] {
+            let server = ScriptedServer::start().await;
+            server.always(Reply::raw(status, &body_after(prefix)));
+            let error = client(&server, 1).read_session("s1").await.unwrap_err();
+            let context = format!("{status} after {prefix:?}");
+            assert_eq!(
+                error.status().map(|s| s.as_u16()),
+                Some(status),
+                "{context}"
+            );
+            assert_nothing_leaks(&error, &context);
+            // The structure is still there to diagnose (a 503's body may decode as an
+            // error object: then it is not quoted at all).
+            if status == 200 {
+                assert!(
+                    format!("{error}").contains("client_token"),
+                    "{context}: {error}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn string_values_never_reach_an_error_when_the_body_is_not_json() {
+    let bodies = [
+        // Broken after its first brace: no string content, keys included.
+        format!(r#"{{"client_token":"{TOKEN}"}}}}"email":"{EMAIL}""#),
+        format!(r#"{{"client_token" "{TOKEN}", "email": "{EMAIL}"}}"#),
+        format!(r#"["{TOKEN}":"{EMAIL}"]"#),
+        // Data in key position, and a value made to look like a key.
+        format!(r#"{{"{EMAIL}":1,"{TOKEN}":2,"status":5}}"#),
+        format!(r#"{{"a":"{TOKEN}":1}}"#),
+        // No brace at all.
+        format!(r#"token "{TOKEN}" for "{EMAIL}""#),
+    ];
+    for body in bodies {
+        for status in [200u16, 500] {
+            let server = ScriptedServer::start().await;
+            server.always(Reply::raw(status, body.as_bytes()));
+            let error = client(&server, 1).read_session("s1").await.unwrap_err();
+            assert_nothing_leaks(&error, &format!("{status} {body}"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_decoder_message_never_quotes_a_value_with_escaped_quotes() {
+    // `order_amount` is a number: the decoder's message quotes the string it got, with
+    // its quotes escaped.
+    let body = format!(r#"{{"order_amount":"a\"{EMAIL}\" {TOKEN}"}}"#);
+    let server = ScriptedServer::start().await;
+    server.always(Reply::json(200, &body));
+    let error = client(&server, 1).read_session("s1").await.unwrap_err();
+    assert!(matches!(error, Error::Decode(_)), "{error:?}");
+    assert_nothing_leaks(&error, &body);
+}
