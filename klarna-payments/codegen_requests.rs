@@ -20,7 +20,7 @@ pub fn request_builders(spec: &Value) -> Result<String, String> {
         for line in description.lines() {
             out.push_str(&format!("    #[doc = {line:?}]\n"));
         }
-        out.push_str(&format!("    {rust}, {name:?} {{\n"));
+        out.push_str(&format!("    {rust}Builder for {rust}, {name:?} {{\n"));
         let properties = schema.get("properties").and_then(Value::as_object);
         for (property, body) in properties.into_iter().flatten() {
             let (kind, target) = classify(schemas, body)?;
@@ -34,7 +34,12 @@ pub fn request_builders(spec: &Value) -> Result<String, String> {
                 out.push_str(&format!("        #[doc = {line:?}]\n"));
             }
             let setter = rust_ident(property);
-            let target = target.map(|t| pascal_case(&t)).unwrap_or_default();
+            // Nested objects take their builders; enums their extensible type.
+            let target = match target {
+                Some(t) if kind == "enum" => pascal_case(&t),
+                Some(t) => format!("{}Builder", pascal_case(&t)),
+                None => String::new(),
+            };
             out.push_str(&format!(
                 "        {kind} {setter} {property:?} {{ {target} }},\n"
             ));

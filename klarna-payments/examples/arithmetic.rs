@@ -1,26 +1,26 @@
 //! Klarna's order arithmetic, derived by the request builders, and a mistake caught
 //! before sending. Run: `cargo run -p klarna-payments --example arithmetic`
 
-use klarna_payments::request::{OrderLine, SessionCreate};
+use klarna_payments::request::{OrderLineBuilder, SessionCreateBuilder};
 use klarna_payments::validation::{Checks, validate};
 
 fn main() {
-    let body = SessionCreate::new()
+    let body = SessionCreateBuilder::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .order_lines([
-            OrderLine::new()
+            OrderLineBuilder::new()
                 .name("Trail shoe")
                 .quantity(1)
                 .unit_price(129_900)
                 .total_discount_amount(10_000)
                 .tax_rate(2500),
-            OrderLine::new()
+            OrderLineBuilder::new()
                 .name("Socks (3-pack)")
                 .quantity(2)
                 .unit_price(14_900)
                 .tax_rate(2500),
-            OrderLine::new()
+            OrderLineBuilder::new()
                 .type_("shipping_fee")
                 .name("Express")
                 .quantity(1)

@@ -250,7 +250,7 @@ impl Client {
     }
 
     /// Opens a session (`createCreditSession`). Accepts a [`SessionCreate`] or a
-    /// [`request::SessionCreate`](crate::request::SessionCreate). Not retried once it
+    /// [`request::SessionCreateBuilder`](crate::request::SessionCreateBuilder). Not retried once it
     /// may have reached Klarna (see [`RetryPolicy`](crate::RetryPolicy)).
     ///
     /// The body is checked and written as JSON when this is called, and dropped then:
@@ -278,7 +278,7 @@ impl Client {
     }
 
     /// Replaces fields of a session (`updateCreditSession`). Accepts a
-    /// [`SessionUpdate`] or a [`request::SessionUpdate`](crate::request::SessionUpdate).
+    /// [`SessionUpdate`] or a [`request::SessionUpdateBuilder`](crate::request::SessionUpdateBuilder).
     ///
     /// The body is checked and written as JSON when this is called, and dropped then,
     /// as for [`create_session`](Self::create_session).
@@ -318,7 +318,7 @@ impl Client {
 
     /// Places the order of an approved authorization (`createOrder`): the shopper is
     /// charged and the session closes (`status: complete`). Accepts an
-    /// [`OrderCreate`] or a [`request::OrderCreate`](crate::request::OrderCreate),
+    /// [`OrderCreate`] or a [`request::OrderCreateBuilder`](crate::request::OrderCreateBuilder),
     /// checked like a session's body (spec and order arithmetic) before sending; it
     /// must match what the shopper approved (`409` otherwise).
     ///
@@ -335,14 +335,14 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run(client: klarna_payments::Client, session_id: &str) -> Result<(), klarna_payments::Error> {
-    /// use klarna_payments::request::{OrderCreate, OrderLine};
+    /// use klarna_payments::request::{OrderCreateBuilder, OrderLineBuilder};
     ///
     /// let session = client.read_session(session_id).await?;
     /// if let Some(token) = &session.authorization_token {
     ///     let order = client
     ///         .create_order(
     ///             token,
-    ///             OrderCreate::from(session.value())
+    ///             OrderCreateBuilder::from(session.value())
     ///                 .merchant_reference1("ORDER-42"),
     ///         )
     ///         .await?;
@@ -389,7 +389,7 @@ impl Client {
     /// Saves the approved shopper's payment method as a customer token, for later
     /// purchases without the shopper (`purchaseToken`; sessions with `intent`
     /// `tokenize` or `buy_and_tokenize`). Accepts a [`CustomerTokenCreate`] or a
-    /// [`request::CustomerTokenCreate`](crate::request::CustomerTokenCreate). The
+    /// [`request::CustomerTokenCreateBuilder`](crate::request::CustomerTokenCreateBuilder). The
     /// answer's `token_id` is a credential, [`Sensitive`](crate::Sensitive) like the
     /// authorization token.
     ///

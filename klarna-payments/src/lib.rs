@@ -7,20 +7,22 @@
 //! line) is derived.
 //!
 //! ```no_run
-//! use klarna_payments::request::{OrderLine, SessionCreate, SessionUpdate};
+//! use klarna_payments::request::{
+//!     OrderCreateBuilder, OrderLineBuilder, SessionCreateBuilder, SessionUpdateBuilder,
+//! };
 //! use klarna_payments::{Client, Credentials, Environment, Error, Region};
 //!
-//! # async fn run() -> Result<(), Error> {
+//! # async fn run(token_from_the_page: String) -> Result<(), Error> {
 //! let client = Client::builder()
 //!     .region(Region::Europe)
 //!     .environment(Environment::Playground)
 //!     .credentials(Credentials::new("PK12345_abc", "shared-secret"))
 //!     .build()?;
 //!
-//! let shoe = OrderLine::new().name("Running shoe").quantity(2).unit_price(2500).tax_rate(2500);
+//! let shoe = OrderLineBuilder::new().name("Running shoe").quantity(2).unit_price(2500).tax_rate(2500);
 //! let created = client
 //!     .create_session(
-//!         SessionCreate::new()
+//!         SessionCreateBuilder::new()
 //!             .purchase_country("SE")
 //!             .purchase_currency("SEK")
 //!             .merchant_reference1("ORDER-42")
@@ -31,17 +33,34 @@
 //!
 //! // Read, change the cart, send it back: the totals follow the new lines.
 //! let session = client.read_session(&created.session_id).await?;
-//! let express = OrderLine::new().type_("shipping_fee").name("Express").quantity(1).unit_price(900);
-//! let change = SessionUpdate::from(session.value()).order_lines([shoe, express]);
+//! let express = OrderLineBuilder::new().type_("shipping_fee").name("Express").quantity(1).unit_price(900);
+//! // A discount is a line of its own, with a negative price (tax included).
+//! let welcome = OrderLineBuilder::new().type_("discount").name("Welcome").quantity(1).unit_price(-500).tax_rate(2500);
+//! let change = SessionUpdateBuilder::from(session.value()).order_lines([shoe, express, welcome]);
 //! client.update_session(&created.session_id, change).await?;
 //!
-//! // An in-store purchase that the shopper abandoned:
-//! client.cancel_session(&created.session_id).await?;
+//! // The page loads Klarna's widget with `created.client_token`; once the shopper is
+//! // approved it hands the backend an authorization token (Klarna's authorization
+//! // callback can too). Place the order within 60 minutes: the session as approved.
+//! let session = client.read_session(&created.session_id).await?;
+//! let order = OrderCreateBuilder::from(session.value()).merchant_reference1("ORDER-42");
+//! match client.create_order(&token_from_the_page, order).await {
+//!     Ok(order) => println!("order {}, fraud status {:?}", order.order_id, order.fraud_status),
+//!     // Older than 60 minutes, or used: ask the shopper to approve again.
+//!     Err(e) if e.is_not_found() => {}
+//!     // It may have been placed: read the session (`complete`?) before trying again.
+//!     Err(e) if e.outcome_unknown() => {}
+//!     Err(e) => return Err(e),
+//! }
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! The builders' [`build`](request::SessionCreate::build) gives the generated model
+//! A shopper who walks away leaves an open session; `cancel_session` closes it (and
+//! answers [`Error::is_session_completed`] once it became an order), and
+//! `cancel_authorization` releases an approval that will not become an order.
+//!
+//! The builders' [`build`](request::SessionCreateBuilder::build) gives the generated model
 //! ([`types::SessionCreate`], …), which the client also accepts as it is: a model made or
 //! changed by hand is checked against the spec and Klarna's arithmetic before it is sent.
 //! The generated models have no builders of their own; [`request`] is the one way to

@@ -9,21 +9,21 @@
 //!   lines; with a `sales_tax` line (the US convention) the order's tax is that line.
 //! - Amounts you set yourself are kept, and checked like everything else.
 //!
-//! [`build`](SessionCreate::build) (or `try_into`, or handing the builder to the
+//! [`build`](SessionCreateBuilder::build) (or `try_into`, or handing the builder to the
 //! client) checks the whole body against the spec and names any offending field by its
 //! Klarna path (`order_lines[1].reference`).
 //!
 //! ```
-//! use klarna_payments::request::{OrderLine, SessionCreate};
+//! use klarna_payments::request::{OrderLineBuilder, SessionCreateBuilder};
 //!
-//! let body = SessionCreate::new()
+//! let body = SessionCreateBuilder::new()
 //!     .purchase_country("SE")
 //!     .purchase_currency("SEK")
 //!     .locale("sv-SE")
 //!     .merchant_reference1("ORDER-42")
 //!     .order_lines([
-//!         OrderLine::new().name("Trail shoe").reference("SKU-1").quantity(2).unit_price(12_900).tax_rate(2500),
-//!         OrderLine::new().type_("shipping_fee").name("Express").quantity(1).unit_price(4_900).tax_rate(2500),
+//!         OrderLineBuilder::new().name("Trail shoe").reference("SKU-1").quantity(2).unit_price(12_900).tax_rate(2500),
+//!         OrderLineBuilder::new().type_("shipping_fee").name("Express").quantity(1).unit_price(4_900).tax_rate(2500),
 //!     ])
 //!     .build()
 //!     .unwrap();
@@ -31,11 +31,11 @@
 //! assert_eq!(body.order_tax_amount, Some(6_140));
 //! assert_eq!(body.order_lines[0].total_tax_amount, Some(5_160));
 //!
-//! let refused = SessionCreate::new()
+//! let refused = SessionCreateBuilder::new()
 //!     .purchase_country("SE")
 //!     .purchase_currency("SEK")
 //!     .locale("swedish")
-//!     .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(100)])
+//!     .order_lines([OrderLineBuilder::new().name("Shoe").quantity(1).unit_price(100)])
 //!     .build()
 //!     .unwrap_err();
 //! assert_eq!(refused.violations[0].field, "locale");
@@ -54,7 +54,7 @@ use crate::validation::{Violation, ViolationKind};
 macro_rules! request_builder {
     (
         $(#[doc = $doc:expr])*
-        $name:ident, $schema:literal {
+        $name:ident for $model:ident, $schema:literal {
             $( $(#[doc = $pdoc:expr])* $kind:ident $setter:ident $property:literal { $($target:ident)? }, )*
         }
     ) => {
@@ -85,7 +85,7 @@ macro_rules! request_builder {
 
             /// Derives the missing amounts, checks the body against the spec and returns
             /// the model, or every violation with its field path.
-            pub fn build(self) -> Result<crate::types::$name, InvalidRequest> {
+            pub fn build(self) -> Result<crate::types::$model, InvalidRequest> {
                 finish($schema, self.into_value())
             }
 
@@ -97,13 +97,20 @@ macro_rules! request_builder {
             }
         }
 
-        impl From<crate::types::$name> for $name {
-            fn from(model: crate::types::$name) -> Self {
+        impl From<crate::types::$model> for $name {
+            fn from(model: crate::types::$model) -> Self {
                 Self { fields: fields_of(&model) }
             }
         }
 
-        impl TryFrom<$name> for crate::types::$name {
+        impl crate::types::$model {
+            #[doc = concat!("A [`", stringify!($name), "`](crate::request::", stringify!($name), ") for this body: setters that take plain values, derived amounts, checked on `build()`.")]
+            pub fn builder() -> $name {
+                $name::new()
+            }
+        }
+
+        impl TryFrom<$name> for crate::types::$model {
             type Error = InvalidRequest;
 
             fn try_from(builder: $name) -> Result<Self, InvalidRequest> {
@@ -192,7 +199,7 @@ macro_rules! setter {
 
 include!(concat!(env!("OUT_DIR"), "/request_builders.rs"));
 
-impl OrderLine {
+impl OrderLineBuilder {
     /// A US `sales_tax` line carrying `amount` of tax (in minor units). In the US, tax
     /// travels in such a line and the other lines have `tax_rate` 0.
     pub fn sales_tax(amount: i64) -> Self {
@@ -210,7 +217,7 @@ impl OrderLine {
 /// them consistent). Reading, changing and updating needs no remapping:
 ///
 /// ```
-/// use klarna_payments::request::{OrderLine, SessionUpdate};
+/// use klarna_payments::request::{OrderLineBuilder, SessionUpdateBuilder};
 /// use klarna_payments::types::SessionRead;
 ///
 /// let read: SessionRead = serde_json::from_str(r#"{
@@ -219,15 +226,15 @@ impl OrderLine {
 ///     "order_lines": [{"name": "Shoe", "quantity": 1, "unit_price": 1000,
 ///                      "tax_rate": 2500, "total_amount": 1000, "total_tax_amount": 200}]
 /// }"#).unwrap();
-/// let update = SessionUpdate::from(&read)
-///     .order_lines([OrderLine::new().name("Boot").quantity(1).unit_price(2000).tax_rate(2500)])
+/// let update = SessionUpdateBuilder::from(&read)
+///     .order_lines([OrderLineBuilder::new().name("Boot").quantity(1).unit_price(2000).tax_rate(2500)])
 ///     .build()
 ///     .unwrap();
 /// assert_eq!(update.order_amount, Some(2000));
 /// assert_eq!(update.order_tax_amount, Some(400));
 /// assert_eq!(update.merchant_reference1.as_deref().map(|r| r.as_str()), Some("ORDER-42"));
 /// ```
-impl From<&crate::types::SessionRead> for SessionUpdate {
+impl From<&crate::types::SessionRead> for SessionUpdateBuilder {
     fn from(read: &crate::types::SessionRead) -> Self {
         Self {
             fields: read_fields_for(
@@ -245,7 +252,7 @@ impl From<&crate::types::SessionRead> for SessionUpdate {
 /// merchant references or the confirmation URL:
 ///
 /// ```
-/// use klarna_payments::request::OrderCreate;
+/// use klarna_payments::request::OrderCreateBuilder;
 /// use klarna_payments::types::SessionRead;
 ///
 /// let read: SessionRead = serde_json::from_str(r#"{
@@ -255,11 +262,11 @@ impl From<&crate::types::SessionRead> for SessionUpdate {
 ///     "order_lines": [{"name": "Shoe", "quantity": 1, "unit_price": 1000,
 ///                      "tax_rate": 2500, "total_amount": 1000, "total_tax_amount": 200}]
 /// }"#).unwrap();
-/// let order = OrderCreate::from(&read).merchant_reference1("ORDER-42").build().unwrap();
+/// let order = OrderCreateBuilder::from(&read).merchant_reference1("ORDER-42").build().unwrap();
 /// assert_eq!(order.order_amount, 1000);
-/// assert_eq!(order.order_lines[0].name, "Shoe");
+/// assert_eq!(order.order_lines[0].name.as_str(), "Shoe");
 /// ```
-impl From<&crate::types::SessionRead> for OrderCreate {
+impl From<&crate::types::SessionRead> for OrderCreateBuilder {
     fn from(read: &crate::types::SessionRead) -> Self {
         Self {
             fields: read_fields_for("order_create", read, &["order_amount", "order_tax_amount"]),

@@ -206,13 +206,13 @@ impl Checks {
 /// ([`ArithmeticRule::UpdateTotals`]).
 ///
 /// ```
-/// use klarna_payments::request::{OrderLine, SessionCreate};
+/// use klarna_payments::request::{OrderLineBuilder, SessionCreateBuilder};
 /// use klarna_payments::validation::{validate, Checks};
 ///
-/// let mut body = SessionCreate::new()
+/// let mut body = SessionCreateBuilder::new()
 ///     .purchase_country("SE")
 ///     .purchase_currency("SEK")
-///     .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(1000)])
+///     .order_lines([OrderLineBuilder::new().name("Shoe").quantity(1).unit_price(1000)])
 ///     .build()
 ///     .unwrap();
 /// assert!(validate(&body, Checks::default()).is_empty());

@@ -154,7 +154,7 @@ fn responses_accept_unknown_fields_values_and_over_long_strings() {
 }
 
 fn line(total: i64) -> OrderLine {
-    request::OrderLine::new()
+    request::OrderLineBuilder::new()
         .name("Shoe")
         .quantity(1)
         .unit_price(total)
@@ -163,8 +163,8 @@ fn line(total: i64) -> OrderLine {
         .unwrap()
 }
 
-fn create_builder() -> request::SessionCreate {
-    request::SessionCreate::new()
+fn create_builder() -> request::SessionCreateBuilder {
+    request::SessionCreateBuilder::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .order_amount(1000)
@@ -203,10 +203,14 @@ fn builders_refuse_bad_country_currency_locale_and_long_fields() {
     );
 
     assert_eq!(
-        refused(request::Options::new().color_border("orange").build()),
+        refused(
+            request::OptionsBuilder::new()
+                .color_border("orange")
+                .build()
+        ),
         ["color_border"]
     );
-    let long_name = request::OrderLine::new()
+    let long_name = request::OrderLineBuilder::new()
         .name("n".repeat(256))
         .quantity(1)
         .unit_price(1)

@@ -9,7 +9,9 @@
 //! also shows a mistake caught before sending and a rejection by the server with its
 //! correlation id.
 
-use klarna_payments::request::{OrderCreate, OrderLine, SessionCreate, SessionUpdate};
+use klarna_payments::request::{
+    OrderCreateBuilder, OrderLineBuilder, SessionCreateBuilder, SessionUpdateBuilder,
+};
 use klarna_payments::{Client, Error};
 use klarna_simulator::{Approval, Authorized, Simulator};
 
@@ -27,17 +29,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Klarna at {}", client.base_url());
 
     // 2. Open a session from the cart: every amount Klarna checks is derived.
-    let shoe = OrderLine::new()
+    let shoe = OrderLineBuilder::new()
         .name("Trail running shoe")
         .quantity(1)
         .unit_price(129_900)
         .tax_rate(2500);
-    let socks = OrderLine::new()
+    let socks = OrderLineBuilder::new()
         .name("Merino socks")
         .quantity(2)
         .unit_price(14_900)
         .tax_rate(2500);
-    let cart = SessionCreate::new()
+    let cart = SessionCreateBuilder::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .locale("sv-SE")
@@ -56,20 +58,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "[read]   status {:?}, order {:?}",
         session.status, session.order_amount
     );
-    let express = OrderLine::new()
+    let express = OrderLineBuilder::new()
         .type_("shipping_fee")
         .name("Express")
         .quantity(1)
         .unit_price(9_900)
         .tax_rate(2500);
     // A discount is a line of its own with a negative price (tax included).
-    let discount = OrderLine::new()
+    let discount = OrderLineBuilder::new()
         .type_("discount")
         .name("10% off shoes")
         .quantity(1)
         .unit_price(-12_990)
         .tax_rate(2500);
-    let change = SessionUpdate::from(session.value()).order_lines([shoe, socks, express, discount]);
+    let change =
+        SessionUpdateBuilder::from(session.value()).order_lines([shoe, socks, express, discount]);
     let updated = client.update_session(&created.session_id, change).await?;
     println!("[update] HTTP {}", updated.http_status());
 
@@ -89,10 +92,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 5. Place the order: the session as approved, plus the merchant's own details.
     let session = client.read_session(&created.session_id).await?;
-    let order = OrderCreate::from(session.value())
+    let order = OrderCreateBuilder::from(session.value())
         .merchant_reference1("ORDER-42")
         .merchant_urls(
-            klarna_payments::request::MerchantUrls::new()
+            klarna_payments::request::MerchantUrlsBuilder::new()
                 .confirmation("https://shop.example/thanks?order={order.id}"),
         );
     let placed = client.create_order(&authorization_token, order).await?;

@@ -1,4 +1,4 @@
-//! The Authorizations resource: the shopper's approval ([`authorize`], the one place
+//! The Authorizations resource: the shopper's approval (`authorize`, the one place
 //! an authorization is given, for the control endpoint and the browser widget alike),
 //! and what the merchant does with it: `POST
 //! /payments/v1/authorizations/{authorization_token}/order`, `POST
@@ -40,7 +40,7 @@ pub struct Approval {
     pub fraud_status: Option<String>,
 }
 
-/// What [`authorize`] answers, in the shape of the widget's `authorize` callback.
+/// What an approval ([`SimulatorHandle::authorize`](crate::SimulatorHandle::authorize), the control endpoint, the widget) answers, in the shape of the widget's `authorize` callback.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Authorized {
     /// Approved: the token to place the order with.

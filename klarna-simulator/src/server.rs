@@ -282,16 +282,16 @@ impl SimulatorHandle {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use klarna_payments::request::{OrderLine, SessionCreate};
+    /// use klarna_payments::request::{OrderLineBuilder, SessionCreateBuilder};
     ///
     /// let simulator = klarna_simulator::Simulator::start().await?;
     /// let client = simulator.client_builder().build()?;
     /// let created = client
     ///     .create_session(
-    ///         SessionCreate::new()
+    ///         SessionCreateBuilder::new()
     ///             .purchase_country("SE")
     ///             .purchase_currency("SEK")
-    ///             .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(1000)]),
+    ///             .order_lines([OrderLineBuilder::new().name("Shoe").quantity(1).unit_price(1000)]),
     ///     )
     ///     .await?;
     /// assert_eq!(simulator.session_count(), 1);
@@ -335,15 +335,15 @@ impl SimulatorHandle {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use klarna_payments::request::{OrderCreate, OrderLine, SessionCreate};
+    /// use klarna_payments::request::{OrderCreateBuilder, OrderLineBuilder, SessionCreateBuilder};
     /// use klarna_simulator::{Approval, Authorized, Simulator};
     ///
     /// let simulator = Simulator::start().await?;
     /// let client = simulator.client_builder().build()?;
-    /// let cart = SessionCreate::new()
+    /// let cart = SessionCreateBuilder::new()
     ///     .purchase_country("SE")
     ///     .purchase_currency("SEK")
-    ///     .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(1000)]);
+    ///     .order_lines([OrderLineBuilder::new().name("Shoe").quantity(1).unit_price(1000)]);
     /// let created = client.create_session(cart).await?;
     /// let Authorized::Approved { authorization_token } =
     ///     simulator.authorize(&created.session_id, Approval::default())?
@@ -352,7 +352,7 @@ impl SimulatorHandle {
     /// };
     /// let session = client.read_session(&created.session_id).await?;
     /// let order = client
-    ///     .create_order(&authorization_token, OrderCreate::from(session.value()))
+    ///     .create_order(&authorization_token, OrderCreateBuilder::from(session.value()))
     ///     .await?;
     /// assert_eq!(order.fraud_status.as_ref().map(|s| s.as_str()), Some("ACCEPTED"));
     /// # Ok(())

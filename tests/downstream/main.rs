@@ -2,7 +2,7 @@
 //! the quickstart's calls against the simulator.
 
 use klarna_payments::arithmetic::line_amounts;
-use klarna_payments::request::{OrderLine, SessionCreate, SessionUpdate};
+use klarna_payments::request::{OrderLineBuilder, SessionCreateBuilder, SessionUpdateBuilder};
 use klarna_payments::types::OrderLineType;
 use klarna_payments::{Client, Credentials, Environment, ErrorCode, Region};
 
@@ -42,7 +42,7 @@ async fn main() {
         .expect("a client for the simulator");
     let amounts = line_amounts(12_900, 2, 0, 2500).expect("small amounts");
     // The builder derives the line's and the order's totals.
-    let line = OrderLine::new()
+    let line = OrderLineBuilder::new()
         .type_(OrderLineType::Physical)
         .name("Trail shoe")
         .quantity(2)
@@ -50,7 +50,7 @@ async fn main() {
         .tax_rate(2500);
     let created = client
         .create_session(
-            SessionCreate::new()
+            SessionCreateBuilder::new()
                 .purchase_country("SE")
                 .purchase_currency("SEK")
                 .locale("sv-SE")
@@ -64,7 +64,7 @@ async fn main() {
     client
         .update_session(
             &created.session_id,
-            SessionUpdate::new().merchant_reference1("ORDER-7"),
+            SessionUpdateBuilder::new().merchant_reference1("ORDER-7"),
         )
         .await
         .expect("update");

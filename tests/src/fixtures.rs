@@ -9,7 +9,7 @@ use klarna_payments::types::{OrderLine, OrderLineType, SessionCreate};
 /// Klarna expects.
 pub fn order_line(name: &str, unit_price: i64, quantity: i64, tax_rate: i64) -> OrderLine {
     let amounts = line_amounts(unit_price, quantity, 0, tax_rate).expect("test amounts are small");
-    request::OrderLine::new()
+    request::OrderLineBuilder::new()
         .type_(OrderLineType::Physical)
         .name(name)
         .quantity(quantity)
@@ -22,10 +22,10 @@ pub fn order_line(name: &str, unit_price: i64, quantity: i64, tax_rate: i64) -> 
 }
 
 /// A Swedish session builder for `lines`, with the order totals they add up to.
-pub fn session_for(lines: Vec<OrderLine>) -> request::SessionCreate {
+pub fn session_for(lines: Vec<OrderLine>) -> request::SessionCreateBuilder {
     let totals =
         klarna_payments::arithmetic::order_amounts("SE", &lines).expect("test amounts are small");
-    request::SessionCreate::new()
+    request::SessionCreateBuilder::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .order_amount(totals.order_amount)

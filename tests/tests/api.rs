@@ -4,34 +4,40 @@
 
 use std::time::Duration;
 
-use klarna_payments::request::{Address, OrderLine, SessionCreate, SessionUpdate};
+use klarna_payments::request::{
+    AddressBuilder, OrderLineBuilder, SessionCreateBuilder, SessionUpdateBuilder,
+};
 use klarna_payments::types;
 use klarna_payments::validation::ViolationKind;
 use klarna_payments::{Client, Credentials, Error, RetryPolicy};
 use klarna_simulator::{Simulator, SimulatorHandle};
 use tests::scripted::{Fault, Reply, ScriptedServer};
 
-fn cart() -> SessionCreate {
-    SessionCreate::new()
+fn cart() -> SessionCreateBuilder {
+    SessionCreateBuilder::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .locale("sv-SE")
         .merchant_reference1(String::from("ORDER-1"))
-        .billing_address(Address::new().given_name("Jane").email("jane@example.com"))
+        .billing_address(
+            AddressBuilder::new()
+                .given_name("Jane")
+                .email("jane@example.com"),
+        )
         .order_lines([
-            OrderLine::new()
+            OrderLineBuilder::new()
                 .name("Trail shoe")
                 .reference("SKU-1")
                 .quantity(2)
                 .unit_price(12_900)
                 .tax_rate(2500),
-            OrderLine::new()
+            OrderLineBuilder::new()
                 .type_("discount")
                 .name("Welcome discount")
                 .quantity(1)
                 .unit_price(-2_000)
                 .tax_rate(2500),
-            OrderLine::new()
+            OrderLineBuilder::new()
                 .type_(types::OrderLineType::ShippingFee)
                 .name("Express")
                 .quantity(1)
@@ -67,12 +73,15 @@ fn setters_take_str_and_string_and_totals_are_derived() {
 
 #[test]
 fn the_us_sales_tax_line_carries_the_order_tax() {
-    let body = SessionCreate::new()
+    let body = SessionCreateBuilder::new()
         .purchase_country("US")
         .purchase_currency("USD")
         .order_lines([
-            OrderLine::new().name("Lamp").quantity(2).unit_price(5_000),
-            OrderLine::sales_tax(825),
+            OrderLineBuilder::new()
+                .name("Lamp")
+                .quantity(2)
+                .unit_price(5_000),
+            OrderLineBuilder::sales_tax(825),
         ])
         .build()
         .unwrap();
@@ -83,11 +92,11 @@ fn the_us_sales_tax_line_carries_the_order_tax() {
 
 #[test]
 fn hand_set_amounts_are_kept_and_still_checked() {
-    let body = SessionCreate::new()
+    let body = SessionCreateBuilder::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .order_amount(999)
-        .order_lines([OrderLine::new()
+        .order_lines([OrderLineBuilder::new()
             .name("Shoe")
             .quantity(1)
             .unit_price(1_000)
@@ -106,8 +115,11 @@ fn a_value_that_breaks_the_spec_names_its_klarna_path() {
     let refused = cart()
         .locale("swedish")
         .order_lines([
-            OrderLine::new().name("Ok").quantity(1).unit_price(100),
-            OrderLine::new()
+            OrderLineBuilder::new()
+                .name("Ok")
+                .quantity(1)
+                .unit_price(100),
+            OrderLineBuilder::new()
                 .name("Too long a reference")
                 .reference("x".repeat(300))
                 .quantity(1)
@@ -128,10 +140,13 @@ async fn builder_failures_handed_to_the_client_name_the_field_too() {
     let (_simulator, client) = simulator_client().await;
     let error = client
         .create_session(
-            SessionCreate::new()
+            SessionCreateBuilder::new()
                 .purchase_country("SE")
                 .purchase_currency("SEK")
-                .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(100)])
+                .order_lines([OrderLineBuilder::new()
+                    .name("Shoe")
+                    .quantity(1)
+                    .unit_price(100)])
                 .locale("swedish"),
         )
         .await
@@ -151,7 +166,7 @@ async fn an_update_with_lines_but_no_totals_is_caught_before_sending() {
         .credentials(Credentials::new("u", "p"))
         .build()
         .unwrap();
-    let line: types::OrderLine = OrderLine::new()
+    let line: types::OrderLine = OrderLineBuilder::new()
         .name("Boot")
         .quantity(1)
         .unit_price(2_000)
@@ -159,7 +174,7 @@ async fn an_update_with_lines_but_no_totals_is_caught_before_sending() {
         .build()
         .unwrap();
     // A model whose totals were left out (the request builder would derive them).
-    let mut update: types::SessionUpdate = SessionUpdate::new()
+    let mut update: types::SessionUpdate = SessionUpdateBuilder::new()
         .order_lines([line.clone()])
         .build()
         .unwrap();
@@ -185,7 +200,7 @@ async fn an_update_with_lines_but_no_totals_is_caught_before_sending() {
     assert!(server.received().is_empty(), "nothing was sent");
     // The request builder derives them, so the same change goes through.
     client
-        .update_session("s-1", SessionUpdate::new().order_lines([line]))
+        .update_session("s-1", SessionUpdateBuilder::new().order_lines([line]))
         .await
         .unwrap();
     assert_eq!(server.received().len(), 1);
@@ -200,7 +215,7 @@ async fn read_change_update_round_trips_through_the_simulator() {
     assert_eq!(read.http_status().as_u16(), 200);
 
     // The shopper drops the discount and adds a second pair.
-    let lines: Vec<OrderLine> = read
+    let lines: Vec<OrderLineBuilder> = read
         .order_lines
         .iter()
         .flatten()
@@ -211,14 +226,14 @@ async fn read_change_update_round_trips_through_the_simulator() {
             } else {
                 l.quantity
             };
-            OrderLine::new()
+            OrderLineBuilder::new()
                 .name(l.name.as_str())
                 .quantity(quantity)
                 .unit_price(l.unit_price)
                 .tax_rate(l.tax_rate.unwrap_or(0))
         })
         .collect();
-    let update = SessionUpdate::from(read.value()).order_lines(lines);
+    let update = SessionUpdateBuilder::from(read.value()).order_lines(lines);
     let updated = client
         .update_session(&created.session_id, update)
         .await

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use klarna_payments::request::SessionUpdate;
+use klarna_payments::request::SessionUpdateBuilder;
 use klarna_payments::{Client, Credentials, Error, ErrorCode, RetryPolicy};
 use tests::fixtures::create_body;
 use tests::scripted::{Fault, Reply, ScriptedServer};
@@ -233,7 +233,7 @@ async fn updates_are_retried_but_creates_are_not_after_a_503() {
         "a create that reached Klarna must not be replayed"
     );
 
-    let update = SessionUpdate::new().merchant_reference1("ref");
+    let update = SessionUpdateBuilder::new().merchant_reference1("ref");
     client.update_session("s1", update).await.unwrap_err();
     assert_eq!(server.received().len(), 4);
 }

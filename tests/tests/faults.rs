@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use klarna_payments::request::SessionUpdate;
+use klarna_payments::request::SessionUpdateBuilder;
 use klarna_payments::{Client, Credentials, Error, ErrorCode, RetryPolicy};
 use klarna_simulator::{Close, Fault as SimFault, Operation, Outcome, Simulator, SimulatorHandle};
 use tests::fixtures::{order_line, session_for};
@@ -94,7 +94,7 @@ async fn row(
 
 const QUICK: Duration = Duration::from_secs(2);
 
-fn create_body() -> klarna_payments::request::SessionCreate {
+fn create_body() -> klarna_payments::request::SessionCreateBuilder {
     session_for(vec![order_line("Shoe", 10_000, 1, 2500)])
 }
 
@@ -304,7 +304,7 @@ async fn no_content_with_a_body() {
     server
         .always(Reply::raw(204, b"unexpected").header("Content-Type", "application/octet-stream"));
     let result = client(&server)
-        .update_session("s1", SessionUpdate::new().merchant_reference1("r"))
+        .update_session("s1", SessionUpdateBuilder::new().merchant_reference1("r"))
         .await;
     assert_eq!(kind(&result), Kind::Ok, "{result:?}");
     assert_eq!(server.received().len(), 1);

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use klarna_payments::request::SessionUpdate;
+use klarna_payments::request::SessionUpdateBuilder;
 use klarna_payments::{Client, Credentials, Error, RetryPolicy};
 use proptest::prelude::*;
 use tests::fixtures::create_body;
@@ -38,7 +38,10 @@ async fn call(client: &Client, call: Call) -> Result<(), Error> {
         Call::Create => client.create_session(create_body()).await.map(drop),
         Call::Read => client.read_session(SESSION_ID).await.map(drop),
         Call::Update => client
-            .update_session(SESSION_ID, SessionUpdate::new().merchant_reference1("A"))
+            .update_session(
+                SESSION_ID,
+                SessionUpdateBuilder::new().merchant_reference1("A"),
+            )
             .await
             .map(drop),
         Call::Cancel => client.cancel_session(SESSION_ID).await.map(drop),
@@ -122,7 +125,7 @@ async fn blank_and_overlong_ids_are_refused_before_sending() {
             client.read_session(id).await.unwrap_err(),
             client.cancel_session(id).await.unwrap_err(),
             client
-                .update_session(id, SessionUpdate::new().merchant_reference1("A"))
+                .update_session(id, SessionUpdateBuilder::new().merchant_reference1("A"))
                 .await
                 .unwrap_err(),
         ] {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use klarna_payments::request::SessionUpdate;
+use klarna_payments::request::SessionUpdateBuilder;
 use klarna_payments::{Client, Credentials, Error, RetryPolicy};
 use tests::fixtures::create_body;
 use tests::scripted::{Reply, ScriptedServer};
@@ -42,7 +42,7 @@ async fn an_update_applied_after_an_oversized_503_is_reported_as_applied() {
     let server = ScriptedServer::start().await;
     server.push([oversized(503), Reply::empty(204)]);
     let result = client(&server, 3)
-        .update_session("s1", SessionUpdate::new().merchant_reference1("r"))
+        .update_session("s1", SessionUpdateBuilder::new().merchant_reference1("r"))
         .await;
     let response = result.expect("the second attempt's 204 is the outcome");
     assert_eq!(response.http_status().as_u16(), 204);

@@ -2,7 +2,9 @@
 //! and the simulator: newer intents, in-store sessions, identity numbers in a read,
 //! cancelling a session, and values this crate does not know yet.
 
-use klarna_payments::request::{Customer, Distribution, SessionCreate, SessionUpdate};
+use klarna_payments::request::{
+    CustomerBuilder, DistributionBuilder, SessionCreateBuilder, SessionUpdateBuilder,
+};
 use klarna_payments::types::{
     AcquiringChannel, DistributionMethod, Intent, OrderLineType, SessionStatus,
 };
@@ -22,7 +24,7 @@ async fn simulator_and_client() -> (SimulatorHandle, Client) {
     (simulator, client)
 }
 
-fn body() -> SessionCreate {
+fn body() -> SessionCreateBuilder {
     session_for(vec![order_line("Lamp", 10_000, 1, 2500)])
 }
 
@@ -51,7 +53,7 @@ async fn newer_intents_and_values_the_crate_does_not_know_are_sent_and_read_back
 #[tokio::test]
 async fn an_in_store_session_answers_with_a_result_url_and_no_client_token() {
     let (_simulator, client) = simulator_and_client().await;
-    let distribution = Distribution::new()
+    let distribution = DistributionBuilder::new()
         .method(DistributionMethod::Qr)
         .short_code("4711");
     let created = client
@@ -77,7 +79,7 @@ async fn an_in_store_session_answers_with_a_result_url_and_no_client_token() {
 #[tokio::test]
 async fn a_short_code_must_be_2_to_20_digits() {
     for bad in ["1", "12a", "123456789012345678901"] {
-        let built = Distribution::new()
+        let built = DistributionBuilder::new()
             .method(DistributionMethod::Qr)
             .short_code(bad)
             .build();
@@ -89,7 +91,7 @@ async fn a_short_code_must_be_2_to_20_digits() {
             .collect();
         assert_eq!(fields, ["short_code"], "{bad}");
     }
-    let good = Distribution::new()
+    let good = DistributionBuilder::new()
         .method(DistributionMethod::Qr)
         .short_code("4711");
     assert!(good.build().is_ok());
@@ -98,7 +100,7 @@ async fn a_short_code_must_be_2_to_20_digits() {
 #[tokio::test]
 async fn identity_numbers_come_back_in_a_read() {
     let (_simulator, client) = simulator_and_client().await;
-    let customer = Customer::new()
+    let customer = CustomerBuilder::new()
         .national_identification_number("197812310000")
         .last_four_ssn("1234");
     let created = client
@@ -127,7 +129,7 @@ async fn a_cancelled_session_is_gone() {
     let update = client
         .update_session(
             &created.session_id,
-            SessionUpdate::new().merchant_reference1("X"),
+            SessionUpdateBuilder::new().merchant_reference1("X"),
         )
         .await
         .unwrap_err();
@@ -156,7 +158,7 @@ async fn an_unknown_line_type_passes_the_pre_send_checks() {
     line.type_ = Some(OrderLineType::from("voucher_bundle"));
     let created = client
         .create_session(
-            SessionCreate::new()
+            SessionCreateBuilder::new()
                 .purchase_country("SE")
                 .purchase_currency("SEK")
                 .order_amount(line.total_amount)

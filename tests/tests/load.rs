@@ -59,7 +59,7 @@ async fn worker(client: Client, task: u64, requests: usize) -> (Vec<Expected>, u
         if sessions.is_empty() || roll < 2 {
             let lines = lines(rng.u64(..));
             let totals = order_amounts("SE", &lines).unwrap();
-            let body: SessionCreate = request::SessionCreate::new()
+            let body: SessionCreate = request::SessionCreateBuilder::new()
                 .purchase_country("SE")
                 .purchase_currency("SEK")
                 .merchant_reference1(format!("t{task}-s{step}"))
@@ -88,7 +88,7 @@ async fn worker(client: Client, task: u64, requests: usize) -> (Vec<Expected>, u
             let lines = lines(rng.u64(..));
             let totals = order_amounts("SE", &lines).unwrap();
             let reference = format!("t{task}-u{step}");
-            let update = request::SessionUpdate::new()
+            let update = request::SessionUpdateBuilder::new()
                 .merchant_reference1(reference.as_str())
                 .order_amount(totals.order_amount)
                 .order_tax_amount(totals.order_tax_amount)

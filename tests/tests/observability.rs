@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use klarna_payments::request::{OrderLine, SessionCreate, SessionUpdate};
+use klarna_payments::request::{OrderLineBuilder, SessionCreateBuilder, SessionUpdateBuilder};
 use klarna_payments::{Client, Credentials, RetryPolicy};
 use tests::capture::Capture;
 use tests::scripted::{Fault, Reply, ScriptedServer};
@@ -38,12 +38,12 @@ async fn spans_carry_call_facts_and_never_a_secret() {
         )
         .build()
         .unwrap();
-    let line = OrderLine::new()
+    let line = OrderLineBuilder::new()
         .name("PERSONAL-DATA")
         .quantity(1)
         .unit_price(100)
         .total_amount(100);
-    let create = SessionCreate::new()
+    let create = SessionCreateBuilder::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .order_amount(100)
@@ -54,7 +54,7 @@ async fn spans_carry_call_facts_and_never_a_secret() {
     client
         .update_session(
             "sid-1",
-            SessionUpdate::new().merchant_reference1("PERSONAL-DATA"),
+            SessionUpdateBuilder::new().merchant_reference1("PERSONAL-DATA"),
         )
         .await
         .unwrap();
@@ -64,11 +64,11 @@ async fn spans_carry_call_facts_and_never_a_secret() {
         client.read_session("sid-1").await.unwrap_err(),
         client
             .create_session(
-                SessionCreate::new()
+                SessionCreateBuilder::new()
                     .purchase_country("SE")
                     .purchase_currency("SEK")
                     .order_amount(5)
-                    .order_lines(Vec::<OrderLine>::new()),
+                    .order_lines(Vec::<OrderLineBuilder>::new()),
             )
             .await
             .unwrap_err(),
@@ -116,7 +116,7 @@ async fn spans_carry_call_facts_and_never_a_secret() {
 /// shows it, nor the URL that holds it.
 #[tokio::test]
 async fn order_calls_never_log_the_authorization_token() {
-    use klarna_payments::request::{CustomerTokenCreate, OrderCreate};
+    use klarna_payments::request::{CustomerTokenCreateBuilder, OrderCreateBuilder};
     let (capture, _guard) = Capture::start(FmtSpan::CLOSE);
     let server = ScriptedServer::start().await;
     server.push([
@@ -138,15 +138,18 @@ async fn order_calls_never_log_the_authorization_token() {
         .unwrap();
     let token = "authz-TOKEN-in-path";
     let order = || {
-        OrderCreate::new()
+        OrderCreateBuilder::new()
             .purchase_country("SE")
             .purchase_currency("SEK")
-            .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(100)])
+            .order_lines([OrderLineBuilder::new()
+                .name("Shoe")
+                .quantity(1)
+                .unit_price(100)])
     };
     client.create_order(token, order()).await.unwrap();
     client.create_order(token, order()).await.unwrap_err();
     client.cancel_authorization(token).await.unwrap();
-    let body = CustomerTokenCreate::new()
+    let body = CustomerTokenCreateBuilder::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .locale("sv-SE")

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use klarna_payments::request::{CustomerTokenCreate, OrderCreate, OrderLine, SessionCreate};
+use klarna_payments::request::{
+    CustomerTokenCreateBuilder, OrderCreateBuilder, OrderLineBuilder, SessionCreateBuilder,
+};
 use klarna_payments::types::{FraudStatus, SessionStatus};
 use klarna_payments::{Client, Credentials, Error, ErrorCode, RetryPolicy, StatusCode};
 use klarna_simulator::{
@@ -13,23 +15,23 @@ use klarna_simulator::{
 use serde_json::{Value, json};
 use tests::scripted::{Reply, ScriptedServer};
 
-fn cart(intent: &str) -> SessionCreate {
-    SessionCreate::new()
+fn cart(intent: &str) -> SessionCreateBuilder {
+    SessionCreateBuilder::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .locale("sv-SE")
         .intent(intent)
         .merchant_urls(
-            klarna_payments::request::MerchantUrls::new()
+            klarna_payments::request::MerchantUrlsBuilder::new()
                 .confirmation("https://shop.example/thanks?sid={session.id}&oid={order.id}"),
         )
         .order_lines([
-            OrderLine::new()
+            OrderLineBuilder::new()
                 .name("Trail shoe")
                 .quantity(2)
                 .unit_price(12_900)
                 .tax_rate(2500),
-            OrderLine::new()
+            OrderLineBuilder::new()
                 .type_("discount")
                 .name("Welcome discount")
                 .quantity(1)
@@ -85,7 +87,7 @@ async fn a_whole_checkout_places_the_order_and_closes_the_session() {
         Some(token.as_str())
     );
     let order = client
-        .create_order(&token, OrderCreate::from(session.value()))
+        .create_order(&token, OrderCreateBuilder::from(session.value()))
         .await
         .unwrap();
     assert_eq!(order.http_status(), StatusCode::OK);
@@ -110,7 +112,7 @@ async fn a_whole_checkout_places_the_order_and_closes_the_session() {
 
     // The token placed one order; the session takes no more changes.
     let again = client
-        .create_order(&token, OrderCreate::from(session.value()))
+        .create_order(&token, OrderCreateBuilder::from(session.value()))
         .await
         .unwrap_err();
     assert!(again.is_not_found(), "{again}");
@@ -135,7 +137,7 @@ async fn an_order_must_match_what_the_shopper_approved() {
             .unwrap(),
     );
     let session = client.read_session(&created.session_id).await.unwrap();
-    let bigger = OrderCreate::from(session.value()).order_lines([OrderLine::new()
+    let bigger = OrderCreateBuilder::from(session.value()).order_lines([OrderLineBuilder::new()
         .name("Trail shoe")
         .quantity(3)
         .unit_price(12_900)
@@ -148,7 +150,7 @@ async fn an_order_must_match_what_the_shopper_approved() {
     assert_eq!(api.attempts, 1);
 
     // Checked like a session before sending: a total that does not add up never leaves.
-    let wrong = OrderCreate::from(session.value()).order_amount(1);
+    let wrong = OrderCreateBuilder::from(session.value()).order_amount(1);
     let Error::InvalidRequest(invalid) = client.create_order(&token, wrong).await.unwrap_err()
     else {
         panic!("not checked before sending");
@@ -157,7 +159,7 @@ async fn an_order_must_match_what_the_shopper_approved() {
 
     // The refusals used nothing up: the approved order goes through.
     let placed = client
-        .create_order(&token, OrderCreate::from(session.value()))
+        .create_order(&token, OrderCreateBuilder::from(session.value()))
         .await
         .unwrap();
     assert!(!placed.order_id.is_empty());
@@ -174,7 +176,7 @@ async fn an_authorization_lasts_60_minutes_and_dies_when_released() {
     let client = simulator.client_builder().build().unwrap();
     let created = client.create_session(cart("buy")).await.unwrap();
     let session = client.read_session(&created.session_id).await.unwrap();
-    let body = || OrderCreate::from(session.value());
+    let body = || OrderCreateBuilder::from(session.value());
 
     let token = approved(
         simulator
@@ -244,7 +246,7 @@ async fn the_shopper_may_be_declined_or_left_pending() {
     .await;
     let token = pending["authorization_token"].as_str().unwrap();
     let order = client
-        .create_order(token, OrderCreate::from(read.value()))
+        .create_order(token, OrderCreateBuilder::from(read.value()))
         .await
         .unwrap();
     assert_eq!(order.fraud_status, Some(FraudStatus::Pending));
@@ -257,8 +259,8 @@ async fn the_shopper_may_be_declined_or_left_pending() {
     assert_eq!(missing.unwrap_err().status.as_u16(), 404);
 }
 
-fn token_body() -> CustomerTokenCreate {
-    CustomerTokenCreate::new()
+fn token_body() -> CustomerTokenCreateBuilder {
+    CustomerTokenCreateBuilder::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .locale("sv-SE")
@@ -320,7 +322,7 @@ async fn customer_tokens_are_saved_for_sessions_opened_to_tokenize() {
         .await
         .unwrap();
     client
-        .create_order(&token, OrderCreate::from(session.value()))
+        .create_order(&token, OrderCreateBuilder::from(session.value()))
         .await
         .unwrap();
 
@@ -365,7 +367,7 @@ async fn orders_get_faults_and_the_request_log_never_holds_the_token() {
         .unwrap();
     simulator.clear_requests();
     let failed = client
-        .create_order(&token, OrderCreate::from(session.value()))
+        .create_order(&token, OrderCreateBuilder::from(session.value()))
         .await
         .unwrap_err();
     // Never replayed: the order may have been placed.
@@ -384,7 +386,7 @@ async fn orders_get_faults_and_the_request_log_never_holds_the_token() {
         )
         .unwrap();
     let placed = client
-        .create_order(&token, OrderCreate::from(session.value()))
+        .create_order(&token, OrderCreateBuilder::from(session.value()))
         .await
         .unwrap();
     assert_eq!(placed.attempts(), 2);
@@ -420,10 +422,13 @@ async fn a_token_that_cannot_be_one_is_refused_before_sending_and_never_quoted()
         .unwrap();
     let long = "x".repeat(300);
     for token in ["", "  ", ".", "..", "a\\b", long.as_str()] {
-        let body = OrderCreate::new()
+        let body = OrderCreateBuilder::new()
             .purchase_country("SE")
             .purchase_currency("SEK")
-            .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(100)]);
+            .order_lines([OrderLineBuilder::new()
+                .name("Shoe")
+                .quantity(1)
+                .unit_price(100)]);
         for error in [
             client.create_order(token, body).await.unwrap_err(),
             client.cancel_authorization(token).await.unwrap_err(),
@@ -456,10 +461,13 @@ async fn every_documented_answer_maps_to_the_error_and_no_text_shows_the_token()
         .build()
         .unwrap();
     let order = || {
-        OrderCreate::new()
+        OrderCreateBuilder::new()
             .purchase_country("SE")
             .purchase_currency("SEK")
-            .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(100)])
+            .order_lines([OrderLineBuilder::new()
+                .name("Shoe")
+                .quantity(1)
+                .unit_price(100)])
     };
     let error_body = |code: &str| {
         format!(r#"{{"error_code":"{code}","error_messages":["Refused"],"correlation_id":"c-1"}}"#)

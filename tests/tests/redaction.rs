@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use klarna_payments::request::{OrderLine, SessionCreate};
+use klarna_payments::request::{OrderLineBuilder, SessionCreateBuilder};
 use klarna_payments::{Client, Credentials, RetryPolicy};
 use serde_json::{Value, json};
 use tests::capture::Capture;
@@ -133,10 +133,13 @@ async fn no_planted_token_or_personal_value_is_ever_printed() {
     assert_clean("pretty Debug of the read answer", &format!("{read:#?}"));
     assert_clean("Debug of the session", &format!("{:?}", read.value()));
 
-    let body = SessionCreate::new()
+    let body = SessionCreateBuilder::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
-        .order_lines([OrderLine::new().name("Shoe").quantity(1).unit_price(100)])
+        .order_lines([OrderLineBuilder::new()
+            .name("Shoe")
+            .quantity(1)
+            .unit_price(100)])
         .build()
         .unwrap();
     let created = client
@@ -266,7 +269,7 @@ fn request_bodies_never_print_marked_strings() {
     // ...and printed nowhere.
     clean("Debug of the model", &format!("{model:?}"));
     clean("pretty Debug of the model", &format!("{model:#?}"));
-    let builder = SessionCreate::from(model.clone());
+    let builder = SessionCreateBuilder::from(model.clone());
     let shown = format!("{builder:?}");
     clean("Debug of the request builder", &shown);
     assert!(

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::Duration as Hours;
 use klarna_payments::arithmetic::order_amounts;
-use klarna_payments::request::{self, SessionUpdate};
+use klarna_payments::request::{self, SessionUpdateBuilder};
 use klarna_payments::types::{OrderLine, SessionCreate};
 use klarna_payments::validation::Checks;
 use klarna_payments::{Client, Credentials, Error, ErrorCode, RetryPolicy};
@@ -29,7 +29,7 @@ fn line(name: &str, unit_price: i64, quantity: i64) -> OrderLine {
 
 fn create_body(lines: Vec<OrderLine>) -> SessionCreate {
     let totals = order_amounts("SE", &lines).unwrap();
-    request::SessionCreate::new()
+    request::SessionCreateBuilder::new()
         .purchase_country("SE")
         .purchase_currency("SEK")
         .locale("sv-SE")
@@ -82,7 +82,7 @@ async fn create_read_update_read_round_trip() {
 
     let lines = vec![line("Shoe", 10_000, 1), line("Socks", 1_500, 3)];
     let totals = order_amounts("SE", &lines).unwrap();
-    let update = SessionUpdate::new()
+    let update = SessionUpdateBuilder::new()
         .order_amount(totals.order_amount)
         .order_tax_amount(totals.order_tax_amount)
         .order_lines(lines);
@@ -142,7 +142,7 @@ async fn sessions_expire_after_48_hours_on_the_injected_clock() {
     assert_eq!(api(&error).code, Some(ErrorCode::NotFound));
     assert_eq!(api(&error).messages, ["Invalid session id"]);
     let error = client
-        .update_session(&created.session_id, SessionUpdate::new())
+        .update_session(&created.session_id, SessionUpdateBuilder::new())
         .await
         .unwrap_err();
     assert_eq!(api(&error).code, Some(ErrorCode::NotFound));
@@ -209,7 +209,7 @@ async fn every_error_path_carries_code_messages_and_correlation_id() {
     let error = unchecked
         .update_session(
             &created.session_id,
-            SessionUpdate::new().purchase_currency("EUR"),
+            SessionUpdateBuilder::new().purchase_currency("EUR"),
         )
         .await
         .unwrap_err();
@@ -225,7 +225,7 @@ async fn every_error_path_carries_code_messages_and_correlation_id() {
     let error = unchecked
         .update_session(
             &created.session_id,
-            SessionUpdate::new().merchant_reference2("x"),
+            SessionUpdateBuilder::new().merchant_reference2("x"),
         )
         .await
         .unwrap_err();
