@@ -42,7 +42,7 @@ pub enum Error {
     /// Something answered with a redirect (`3xx`). Klarna's API never redirects, so
     /// the client follows none: nothing was sent to the `Location`, and the call is not
     /// retried. Usually a wrong base URL or a proxy in the way.
-    #[error("the answer was a {status} redirect{}, which a payments client does not follow; check the base URL and any proxy{}", location.as_deref().map(|l| format!(" to {l:?}")).unwrap_or_default(), correlation_suffix(.correlation_id.as_deref()))]
+    #[error("the answer was a {status} redirect{}, which a payments client does not follow; check the base URL and any proxy{}", location.as_deref().map(|l| format!(" to \"{}\"", escaped(l, 200))).unwrap_or_default(), correlation_suffix(.correlation_id.as_deref()))]
     Redirect {
         /// The `3xx` status.
         status: StatusCode,
@@ -66,8 +66,65 @@ impl From<ApiError> for Error {
 }
 
 fn correlation_suffix(id: Option<&str>) -> String {
-    id.map(|id| format!(", correlation id {id}"))
+    id.map(|id| format!(", correlation id {}", escaped(id, MAX_SHOWN_ID_CHARS)))
         .unwrap_or_default()
+}
+
+/// The most characters of a correlation id (or an error code) a message quotes: Klarna's
+/// are UUIDs; a longer one is cut, with `…`.
+const MAX_SHOWN_ID_CHARS: usize = 128;
+/// The most characters of one of Klarna's error messages a message quotes.
+const MAX_SHOWN_MESSAGE_CHARS: usize = 1000;
+/// The most of Klarna's error messages a message quotes (then how many more there are).
+const MAX_SHOWN_MESSAGES: usize = 20;
+
+/// Text that came from the network, as this crate's messages print it: at most `max`
+/// characters (then `…`), with every character that could end, hide or recolour a log
+/// line escaped as `\n`, `\r`, `\t` or `\u{…}`: control characters (C0, DEL, C1),
+/// the Unicode line and paragraph separators, and the invisible direction and
+/// formatting marks (an override could make a line read backwards).
+pub(crate) fn escaped(text: &str, max: usize) -> Escaped<'_> {
+    Escaped { text, max }
+}
+
+/// See [`escaped`].
+pub(crate) struct Escaped<'a> {
+    text: &'a str,
+    max: usize,
+}
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        for (i, c) in self.text.chars().enumerate() {
+            if i == self.max {
+                return f.write_char('…');
+            }
+            match c {
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                c if forges(c) => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+                c => f.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `c` may not appear in a log line as it is (see [`escaped`]).
+fn forges(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
 }
 
 impl Error {
@@ -239,12 +296,19 @@ impl ErrorCode {
 }
 
 impl fmt::Display for ErrorCode {
+    /// Klarna's string, with control characters escaped and cut at 128 characters (a
+    /// code this version does not know is printed as Klarna sent it otherwise).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        escaped(self.as_str(), MAX_SHOWN_ID_CHARS).fmt(f)
     }
 }
 
 /// An error answer: the status and everything Klarna said about it.
+///
+/// The fields hold Klarna's text as it was sent. `Display` (and so [`Error`]'s) prints
+/// it escaped, so that it cannot forge or hide a log line (control characters, line
+/// separators and direction marks as `\n`, `\u{1b}`, …), and bounded: a correlation
+/// id or code at most 128 characters, a message at most 1,000, at most 20 messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ApiError {
@@ -276,8 +340,7 @@ impl ApiError {
     /// own tests; add details with the `with_*` methods.
     ///
     /// ```
-    /// use klarna_payments::{ApiError, Error, ErrorCode};
-    /// use reqwest::StatusCode;
+    /// use klarna_payments::{ApiError, Error, ErrorCode, StatusCode};
     ///
     /// let error: Error = ApiError::new(StatusCode::BAD_REQUEST)
     ///     .with_code(ErrorCode::BadValue)
@@ -358,15 +421,22 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every text from the answer is printed escaped and bounded (see `escaped`).
         write!(f, "Klarna answered {}", self.status)?;
         if let Some(code) = &self.code {
             write!(f, " {code}")?;
         }
-        if !self.messages.is_empty() {
-            write!(f, ": {}", self.messages.join("; "))?;
+        for (i, message) in self.messages.iter().take(MAX_SHOWN_MESSAGES).enumerate() {
+            f.write_str(if i == 0 { ": " } else { "; " })?;
+            escaped(message, MAX_SHOWN_MESSAGE_CHARS).fmt(f)?;
+        }
+        if let Some(more) = self.messages.len().checked_sub(MAX_SHOWN_MESSAGES)
+            && more > 0
+        {
+            write!(f, "; and {more} more")?;
         }
         if let Some(id) = &self.correlation_id {
-            write!(f, " (correlation id {id})")?;
+            write!(f, " (correlation id {})", escaped(id, MAX_SHOWN_ID_CHARS))?;
         }
         if self.status == StatusCode::UNAUTHORIZED {
             write!(
@@ -388,7 +458,7 @@ impl std::error::Error for ApiError {}
 
 /// A success answer whose body is not what the spec describes.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the {status} answer from Klarna could not be decoded: {reason}{}. Body starts: {snippet:?}", correlation_suffix(.correlation_id.as_deref()))]
+#[error("the {status} answer from Klarna could not be decoded: {}{}. Body starts: {snippet:?}", escaped(.reason, MAX_SHOWN_MESSAGE_CHARS), correlation_suffix(.correlation_id.as_deref()))]
 #[non_exhaustive]
 pub struct DecodeError {
     /// HTTP status.

@@ -238,7 +238,7 @@ impl fmt::Display for Close {
 /// let outage = Fault::new()
 ///     .operation(Operation::ReadCreditSession)
 ///     .status(503)
-///     .retry_after(1)
+///     .retry_after(Duration::from_secs(1))
 ///     .count(2);
 /// // The same, as the command line and `Display` write it.
 /// let parsed: Fault = "operation=readCreditSession,status=503,retry-after=1,count=2"
@@ -326,9 +326,11 @@ impl Fault {
         self
     }
 
-    /// Adds `Retry-After: <seconds>` to the answer.
-    pub fn retry_after(mut self, seconds: u32) -> Self {
-        self.retry_after = Some(seconds);
+    /// Adds `Retry-After` to the answer: `wait` in whole seconds (a part of a second
+    /// counts as one more), as the header carries it.
+    pub fn retry_after(mut self, wait: Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        self.retry_after = Some(u32::try_from(seconds).unwrap_or(u32::MAX));
         self
     }
 
@@ -755,7 +757,7 @@ mod tests {
                 .operation(Operation::CreateCreditSession)
                 .status(503)
                 .count(2)
-                .retry_after(1)
+                .retry_after(Duration::from_secs(1))
                 .delay(Duration::from_millis(250))
         );
         assert_eq!(fault.to_string().parse::<Fault>().unwrap(), fault);

@@ -49,7 +49,7 @@ async fn a_status_fault_answers_a_klarna_error_with_retry_after_count_times() {
             Fault::new()
                 .operation(Operation::ReadCreditSession)
                 .status(503)
-                .retry_after(1)
+                .retry_after(Duration::from_secs(1))
                 .count(2),
         )
         .unwrap();

@@ -244,12 +244,14 @@ async fn too_many_requests_with_and_without_retry_after() {
         .unwrap_err();
     assert_eq!(error.as_api().unwrap().retry_after, None);
     // Retry-After: 0 is honoured as "now".
-    let fault = SimFault::new().status(429).retry_after(0);
+    let fault = SimFault::new().status(429).retry_after(Duration::ZERO);
     simulator_row(fault, Kind::Api(429), 3, QUICK)
         .await
         .unwrap_err();
     // An absurd Retry-After is capped (at 500 ms here), not obeyed.
-    let fault = SimFault::new().status(429).retry_after(999_999_999);
+    let fault = SimFault::new()
+        .status(429)
+        .retry_after(Duration::from_secs(999_999_999));
     let error = simulator_row(fault, Kind::Api(429), 3, QUICK)
         .await
         .unwrap_err();
@@ -386,7 +388,7 @@ async fn the_client_rides_out_a_simulated_outage_and_never_replays_a_create() {
             SimFault::new()
                 .operation(Operation::ReadCreditSession)
                 .status(503)
-                .retry_after(1)
+                .retry_after(Duration::from_secs(1))
                 .count(2),
         )
         .unwrap();
