@@ -195,3 +195,83 @@ async fn a_decoder_message_never_quotes_a_value_with_escaped_quotes() {
     assert!(matches!(error, Error::Decode(_)), "{error:?}");
     assert_nothing_leaks(&error, &body);
 }
+
+// --- Text from the network cannot forge log lines or flood a message ------------------
+
+/// Characters that end or hide a line in a log, or start a terminal escape.
+const FORGING: [char; 7] = [
+    '\n', '\r', '\u{1b}', '\u{0}', '\u{85}', '\u{2028}', '\u{202e}',
+];
+
+fn assert_one_clean_line(shown: &str, context: &str) {
+    for c in FORGING {
+        assert!(!shown.contains(c), "{context}: {c:?} in {shown:?}");
+    }
+}
+
+#[tokio::test]
+async fn klarnas_error_text_is_escaped_and_a_huge_correlation_id_is_cut() {
+    let huge_id = format!("id-{}-end", "c".repeat(60 * 1024));
+    let body = serde_json::json!({
+        "error_code": "BAD_VALUE\n2026-01-01 INFO forged\u{1b}[31m",
+        "error_messages": [
+            "Bad value: x\r\nERROR forged line",
+            "\u{202e}desrever\u{2028}next\u{85}line\u{0}",
+        ],
+        "correlation_id": format!("{huge_id}\n"),
+        "service_version": "v1\n\u{1b}[2J",
+    });
+    let server = ScriptedServer::start().await;
+    server.always(Reply::json(400, &body.to_string()));
+    // The default size limit: the body is over 60 KB.
+    let roomy = Client::builder()
+        .base_url(server.url())
+        .credentials(Credentials::new("u", "p"))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let error = roomy.read_session("s1").await.unwrap_err();
+    let api = error.as_api().unwrap_or_else(|| panic!("{error:?}"));
+    // The data is kept as sent...
+    assert_eq!(
+        api.correlation_id.as_deref(),
+        Some(format!("{huge_id}\n").as_str())
+    );
+    // ...and printed escaped, the id cut.
+    let shown = error.to_string();
+    assert_one_clean_line(&shown, "Display");
+    assert_one_clean_line(&api.to_string(), "ApiError Display");
+    assert_one_clean_line(&api.code.as_ref().unwrap().to_string(), "ErrorCode Display");
+    assert!(shown.contains("\\n"), "{shown}");
+    assert!(shown.contains("ERROR forged line"), "{shown}");
+    assert!(!shown.contains("-end"), "the id is cut: {}", shown.len());
+    assert!(shown.len() < 2048, "{} bytes", shown.len());
+    assert!(shown.contains("id-ccc"), "{shown}");
+}
+
+#[tokio::test]
+async fn correlation_ids_and_locations_from_headers_are_escaped_and_cut() {
+    let huge_id = format!("hdr-{}-end", "h".repeat(60 * 1024));
+    let replies = [
+        // Decode error.
+        Reply::json(200, r#"{"status":5}"#).header("Klarna-Correlation-Id", &huge_id),
+        // Too large.
+        oversized(200).header("Klarna-Correlation-Id", &huge_id),
+        // Redirect with a Location that holds a line separator (as UTF-8 bytes, which a
+        // header may carry) and a tab.
+        Reply::empty(302)
+            .header("Location", "https://x.example/\u{2028}INFO forged\tline")
+            .header("Klarna-Correlation-Id", &huge_id),
+    ];
+    for reply in replies {
+        let server = ScriptedServer::start().await;
+        server.always(reply);
+        let error = client(&server, 1).read_session("s1").await.unwrap_err();
+        let shown = error.to_string();
+        assert_one_clean_line(&shown, &format!("{error:?}"));
+        assert!(!shown.contains('\t'), "{shown}");
+        assert!(!shown.contains("-end"), "{} bytes", shown.len());
+        assert!(shown.len() < 2048, "{} bytes", shown.len());
+        assert!(shown.contains("hdr-hhh"), "{shown}");
+    }
+}
