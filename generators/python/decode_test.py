@@ -112,7 +112,7 @@ def pydantic_client() -> tuple[Callable[[str, str], Any], Getter, Callable[[Any]
 
 def attrs_client() -> tuple[Callable[[str, str], Any], Getter, Callable[[Any], Any]]:
     import attrs
-    from klarna_payments_sessions_api_client import models
+    from klarna_payments_api_client import models
 
     def decode(text: str, model: str) -> Any:
         # The same call the generated read/create modules make on a 200 answer.
