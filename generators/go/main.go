@@ -31,6 +31,8 @@ var models = map[string]func() interface{}{
 	"merchant_session": func() interface{} { return &openapi.MerchantSession{} },
 	"error_response":   func() interface{} { return &openapi.ErrorResponse{} },
 	"session_create":   func() interface{} { return &openapi.SessionCreate{} },
+	"order":            func() interface{} { return &openapi.Order{} },
+	"customer_token":   func() interface{} { return &openapi.CustomerToken{} },
 }
 
 type kind struct {

@@ -2,7 +2,7 @@
 // Usage: java -cp CLIENT_CLASSES:JACKSON DecodeTest FIELDS_JSON CORPUS_ROOT...
 //
 // For each corpus file (CORPUS_ROOT/<kind>/*.json, kinds as in fields.json): decode it with the ObjectMapper of the generated ApiClient (what the
-// generated SessionsApi does with a 200 answer), then compare every path listed in
+// generated SessionsApi and OrdersApi do with a 200 answer), then compare every path listed in
 // fields.json (a) read through the model's getters and (b) in the model re-encoded by the
 // same ObjectMapper, with the value in the corpus file. Absent and null count as the same.
 

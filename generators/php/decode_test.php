@@ -2,8 +2,8 @@
 // Decode test for the generated PHP client.
 // Usage: php decode_test.php GENERATED_LIB_DIR FIELDS_JSON CORPUS_ROOT...
 //
-// For each corpus file (CORPUS_ROOT/<kind>/*.json, kinds as in fields.json): decode it exactly as the generated SessionsApi does with a 200
-// answer (json_decode to objects, then ObjectSerializer::deserialize into the model class),
+// For each corpus file (CORPUS_ROOT/<kind>/*.json, kinds as in fields.json): decode it exactly as the generated SessionsApi and OrdersApi do with a
+// 200 answer (json_decode to objects, then ObjectSerializer::deserialize into the model class),
 // then compare every path listed in fields.json (a) read through the model's getters and
 // (b) in the model re-encoded as the generated client encodes a request body
 // (json_encode(ObjectSerializer::sanitizeForSerialization(...))), with the value in the

@@ -95,7 +95,7 @@ def pydantic_client() -> tuple[Callable[[str, str], Any], Getter, Callable[[Any]
     api_client = openapi_client.ApiClient()
 
     def decode(text: str, model: str) -> Any:
-        # The same call the generated SessionsApi makes on a 200 answer.
+        # The same call the generated SessionsApi and OrdersApi make on a 200 answer.
         return api_client.deserialize(text, camel(model), "application/json")
 
     def get(node: Any, key: str) -> Any:
@@ -115,7 +115,7 @@ def attrs_client() -> tuple[Callable[[str, str], Any], Getter, Callable[[Any], A
     from klarna_payments_api_client import models
 
     def decode(text: str, model: str) -> Any:
-        # The same call the generated read/create modules make on a 200 answer.
+        # The same call the generated operation modules make on a 200 answer.
         return getattr(models, camel(model)).from_dict(json.loads(text))
 
     def get(node: Any, key: str) -> Any:

@@ -2,7 +2,7 @@
 // Usage: node decode_test.js FIELDS_JSON CORPUS_ROOT...
 //
 // For each corpus file (CORPUS_ROOT/<kind>/*.json, kinds as in fields.json): decode it with the generated <Model>FromJSON (what the generated
-// SessionsApi does with a 200 answer), then compare every path listed in fields.json
+// SessionsApi and OrdersApi do with a 200 answer), then compare every path listed in fields.json
 // (a) read through the model's properties and (b) in the model re-encoded by the generated
 // <Model>ToJSON, with the value in the corpus file. Absent and null count as the same.
 // `./client` is the generated client, copied beside this file by .ci/generators.
