@@ -1,7 +1,8 @@
 <?php
 // Surface test for the generated PHP client: the method names, parameter names and result
-// types PHP callers of the Sessions API rely on, read by reflection from the generated
-// SessionsApi class, and the types the generated models give the extensible fields.
+// types PHP callers of the Sessions and Orders APIs rely on, read by reflection from the
+// generated SessionsApi and OrdersApi classes (one per tag of the spec), and the types the
+// generated models give the extensible fields.
 // Usage: php surface_test.php GENERATED_LIB_DIR FIELDS_JSON
 //
 // The generated methods declare no PHP return types; what they return is stated in their
@@ -30,7 +31,6 @@ function check(bool $ok, string $what, string $detail = ''): void
 }
 
 const M = '\\OpenAPI\\Client\\Model\\';
-$api = new ReflectionClass('OpenAPI\\Client\\Api\\SessionsApi');
 
 /** @return list<string> the types in the docblock tag, e.g. `@return A|B` gives [A, B] */
 function doc_types(ReflectionMethod $m, string $tag, string $param = ''): array
@@ -51,44 +51,65 @@ function class_for_status(ReflectionClass $api, string $operation, int $status):
     return preg_match($pattern, $source, $match) ? $match[1] : null;
 }
 
-// operation => [parameter names the caller passes, @param types of them, success status, success class or void]
+// API class => operation => [parameter names the caller passes, @param types of them, success status, success class or void]
 $expected = [
-    'createCreditSession' => [['body'], ['body' => M . 'SessionCreate'], 200, M . 'MerchantSession'],
-    'readCreditSession' => [['session_id'], ['session_id' => 'string'], 200, M . 'SessionRead'],
-    'updateCreditSession' => [['session_id', 'body'], ['session_id' => 'string', 'body' => M . 'SessionUpdate'], 204, 'void'],
-    'cancelCreditSession' => [['session_id'], ['session_id' => 'string'], 204, 'void'],
+    'SessionsApi' => [
+        'createCreditSession' => [['body'], ['body' => M . 'SessionCreate'], 200, M . 'MerchantSession'],
+        'readCreditSession' => [['session_id'], ['session_id' => 'string'], 200, M . 'SessionRead'],
+        'updateCreditSession' => [['session_id', 'body'], ['session_id' => 'string', 'body' => M . 'SessionUpdate'], 204, 'void'],
+        'cancelCreditSession' => [['session_id'], ['session_id' => 'string'], 204, 'void'],
+    ],
+    'OrdersApi' => [
+        'createOrder' => [['authorization_token', 'body'], ['authorization_token' => 'string', 'body' => M . 'OrderCreate'], 200, M . 'Order'],
+        'cancelAuthorization' => [['authorization_token'], ['authorization_token' => 'string'], 204, 'void'],
+        'purchaseToken' => [['authorization_token', 'body'], ['authorization_token' => 'string', 'body' => M . 'CustomerTokenCreate'], 200, M . 'CustomerToken'],
+    ],
 ];
-foreach ($expected as $operation => [$params, $paramTypes, $status, $result]) {
-    if (!$api->hasMethod($operation)) {
-        check(false, "SessionsApi::$operation exists");
+
+/** @param array<string, array{list<string>, array<string,string>, int, string}> $operations */
+function check_operations(ReflectionClass $api, string $apiName, array $operations): void
+{
+    foreach ($operations as $operation => [$params, $paramTypes, $status, $result]) {
+        if (!$api->hasMethod($operation)) {
+            check(false, "$apiName::$operation exists");
+            continue;
+        }
+        $m = $api->getMethod($operation);
+        $required = array_map(fn ($p) => $p->getName(), array_filter($m->getParameters(), fn ($p) => !$p->isOptional()));
+        $optional = array_map(fn ($p) => $p->getName(), array_filter($m->getParameters(), fn ($p) => $p->isOptional()));
+        $signature = "$operation(" . implode(', ', array_map(fn ($p) => '$' . $p, $required)) . ')';
+        check($m->isPublic() && array_values($required) === $params, "$apiName::$signature",
+            'required parameters are (' . implode(', ', $required) . ')');
+        check(array_values($optional) === ['contentType'], "$apiName::$operation has only \$contentType optional",
+            'optional parameters are (' . implode(', ', $optional) . ')');
+        foreach ($paramTypes as $param => $type) {
+            $declared = doc_types($m, 'param', $param);
+            check($declared === [$type], "$apiName::$operation @param $type \$$param", 'declared: ' . implode('|', $declared));
+        }
+        $returns = doc_types($m, 'return');
+        if ($result === 'void') {
+            check($returns === ['void'], "$apiName::$operation @return void", 'declared: ' . implode('|', $returns));
+            check(class_for_status($api, $operation, $status) === null, "$apiName::$operation decodes no $status body");
+        } else {
+            // The docblock lists the error model once per documented error status after the
+            // success model (e.g. MerchantSession|ErrorResponse|ErrorResponse|...).
+            $others = array_values(array_unique(array_slice($returns, 1)));
+            check(($returns[0] ?? null) === $result && array_diff($others, [M . 'ErrorResponse']) === [],
+                "$apiName::$operation @return $result (then only ErrorResponse)", 'declared: ' . implode('|', $returns));
+            $decoded = class_for_status($api, $operation, $status);
+            check($decoded === $result, "$apiName::{$operation}WithHttpInfo decodes a $status body into $result",
+                'decodes into ' . var_export($decoded, true));
+        }
+    }
+}
+
+foreach ($expected as $apiName => $operations) {
+    if (!class_exists("OpenAPI\\Client\\Api\\$apiName")) {
+        check(false, "$apiName exists");
         continue;
     }
-    $m = $api->getMethod($operation);
-    $required = array_map(fn ($p) => $p->getName(), array_filter($m->getParameters(), fn ($p) => !$p->isOptional()));
-    $optional = array_map(fn ($p) => $p->getName(), array_filter($m->getParameters(), fn ($p) => $p->isOptional()));
-    $signature = "$operation(" . implode(', ', array_map(fn ($p) => '$' . $p, $required)) . ')';
-    check($m->isPublic() && array_values($required) === $params, "SessionsApi::$signature",
-        'required parameters are (' . implode(', ', $required) . ')');
-    check(array_values($optional) === ['contentType'], "SessionsApi::$operation has only \$contentType optional",
-        'optional parameters are (' . implode(', ', $optional) . ')');
-    foreach ($paramTypes as $param => $type) {
-        $declared = doc_types($m, 'param', $param);
-        check($declared === [$type], "SessionsApi::$operation @param $type \$$param", 'declared: ' . implode('|', $declared));
-    }
-    $returns = doc_types($m, 'return');
-    if ($result === 'void') {
-        check($returns === ['void'], "SessionsApi::$operation @return void", 'declared: ' . implode('|', $returns));
-        check(class_for_status($api, $operation, $status) === null, "SessionsApi::$operation decodes no $status body");
-    } else {
-        // The docblock lists the error model once per documented error status after the
-        // success model (e.g. MerchantSession|ErrorResponse|ErrorResponse|...).
-        $others = array_values(array_unique(array_slice($returns, 1)));
-        check(($returns[0] ?? null) === $result && array_diff($others, [M . 'ErrorResponse']) === [],
-            "SessionsApi::$operation @return $result (then only ErrorResponse)", 'declared: ' . implode('|', $returns));
-        $decoded = class_for_status($api, $operation, $status);
-        check($decoded === $result, "SessionsApi::{$operation}WithHttpInfo decodes a $status body into $result",
-            'decodes into ' . var_export($decoded, true));
-    }
+    $api = new ReflectionClass("OpenAPI\\Client\\Api\\$apiName");
+    check_operations($api, $apiName, $operations);
 }
 
 // Every extensible field is a plain string in the generated models: no enum check, no
