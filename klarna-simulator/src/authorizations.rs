@@ -73,7 +73,7 @@ impl Authorized {
 /// for [`AUTHORIZATION_LIFETIME`]; a decline leaves the session as it was. The version
 /// of the store's change, for persisting it, comes with an approval.
 pub(crate) fn authorize(
-    state: &AppState,
+    state: &Arc<AppState>,
     session_id: &str,
     approval: &Approval,
     now: DateTime<Utc>,
@@ -89,9 +89,17 @@ pub(crate) fn authorize(
         }
         let category = offered_category(session, approval.payment_method_category.as_deref())?;
         if !approved {
-            return Ok(Authorized::Declined);
+            session.finalize_pending = None;
+            return Ok((Authorized::Declined, None));
         }
+        let callback = session
+            .data
+            .to_value()
+            .pointer("/merchant_urls/authorization")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let token = random_uuid().to_string();
+        session.finalize_pending = None;
         session.authorization = Some(Box::new(Authorization {
             token: token.clone(),
             payment_method_category: category,
@@ -99,13 +107,25 @@ pub(crate) fn authorize(
             expires_at: now + AUTHORIZATION_LIFETIME,
             state: AuthorizationState::Open,
         }));
-        Ok(Authorized::Approved {
-            authorization_token: token,
-        })
+        Ok((
+            Authorized::Approved {
+                authorization_token: token,
+            },
+            callback,
+        ))
     });
-    let (answer, version) = changed.ok_or_else(KlarnaError::not_found)??;
+    let ((answer, callback), version) = changed.ok_or_else(KlarnaError::not_found)??;
     // A decline changes nothing worth saving.
     let version = matches!(answer, Authorized::Approved { .. }).then_some(version);
+    if let (
+        Authorized::Approved {
+            authorization_token,
+        },
+        Some(target),
+    ) = (&answer, callback)
+    {
+        crate::callback::send(state, &target, session_id, authorization_token);
+    }
     Ok((answer, version))
 }
 

@@ -29,7 +29,10 @@
 #![warn(missing_docs)]
 
 mod authorizations;
+mod browser;
+mod callback;
 mod checks;
+mod client_token;
 mod clock;
 mod connection;
 mod control;

@@ -1,6 +1,6 @@
 //! `cargo run -p klarna-simulator -- [--port N] [--host IP] [--username U] [--password P]
 //! [--rate-limit playground|production] [--max-sessions N] [--state-file PATH]
-//! [--request-log N] [--fault SPEC]...`
+//! [--request-log N] [--allow-callback-host HOST]... [--fault SPEC]...`
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -12,17 +12,23 @@ use klarna_simulator::{
 
 const USAGE: &str = "usage: klarna-simulator [--port N] [--host IP] [--username U] [--password P]
                         [--rate-limit playground|production] [--max-sessions N]
-                        [--state-file PATH] [--request-log N] [--fault SPEC]...
+                        [--state-file PATH] [--request-log N]
+                        [--allow-callback-host HOST]... [--fault SPEC]...
 
-Serves Klarna's Payments Sessions API on 127.0.0.1 (port 0, the default, picks a free one).
+Serves Klarna's Payments API on 127.0.0.1 (port 0, the default, picks a free one), and
+the browser library that stands in for Klarna's at /kp/lib/v1/api.js.
 
   --state-file PATH  keep the sessions in PATH (loaded at start, rewritten atomically
                      after every change, before the change is answered)
   --request-log N    how many requests GET /simulator/v1/requests keeps (default 1000)
+  --allow-callback-host HOST
+                     also send Klarna's authorization callback (merchant_urls.authorization)
+                     to this host name or IP; repeatable (default: loopback hosts only)
   --fault SPEC       make matching requests fail; repeatable. SPEC is comma-separated
                      key=value pairs:
                        operation=createCreditSession|readCreditSession|
-                                 updateCreditSession|cancelCreditSession
+                                 updateCreditSession|cancelCreditSession|
+                                 createOrder|cancelAuthorization|purchaseToken
                        session-id=ID        only requests for this session
                        count=N              only the next N matching requests
                        status=400..599      answer this status with a Klarna error body
@@ -64,6 +70,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<SimulatorBuilder, Option<
                 _ => return Err(invalid("playground or production")),
             }),
             "--state-file" => builder.state_file(value),
+            "--allow-callback-host" => builder.allow_callback_host(value),
             "--request-log" => builder.request_log(value.parse().map_err(|_| invalid("a number"))?),
             "--fault" => builder.fault(
                 value

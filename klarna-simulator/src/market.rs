@@ -43,6 +43,14 @@ impl Categories {
         }
     }
 
+    /// The categories' identifiers, in the order offered.
+    pub fn identifiers(&self) -> Vec<&'static str> {
+        self.list
+            .iter()
+            .map(|(identifier, _)| *identifier)
+            .collect()
+    }
+
     /// The categories as Klarna lists them in `payment_method_categories`.
     pub fn json(&self) -> &Value {
         &self.built().0

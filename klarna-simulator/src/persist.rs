@@ -204,6 +204,7 @@ mod tests {
                 })
             }),
             customer_token: (n % 5 == 0).then(|| format!("customer-{n}")),
+            finalize_pending: (n % 7 == 0).then(|| "pay_later".to_owned()),
         }
     }
 

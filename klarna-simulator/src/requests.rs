@@ -32,6 +32,8 @@ pub enum Outcome {
     ClosedBeforeHeaders,
     /// A fault closed the connection after the headers, part-way through the body.
     ClosedAfterHeaders,
+    /// A request the simulator sent got no answer (refused, broken off or timed out).
+    NoAnswer,
 }
 
 /// One request served.
@@ -61,8 +63,13 @@ pub struct RequestRecord {
     pub correlation_id: String,
     /// The id of the fault that fired, if one did.
     pub fault: Option<u64>,
-    /// Time from arrival to the answer's head being handed to the connection.
+    /// Time from arrival to the answer's head being handed to the connection (for an
+    /// outbound request: from sending to the answer's head).
     pub duration_ms: u64,
+    /// A request the simulator sent (Klarna's authorization callback to the merchant)
+    /// rather than one it received.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub outbound: bool,
 }
 
 /// Cuts `text` to at most `max` characters.
@@ -91,6 +98,8 @@ pub(crate) struct Arrival<'a> {
     pub(crate) path: &'a str,
     pub(crate) session_id: Option<&'a str>,
     pub(crate) correlation_id: &'a str,
+    /// Sent by the simulator (a callback), not received.
+    pub(crate) outbound: bool,
 }
 
 /// How a request ended, for [`RequestLog::finish`].
@@ -138,6 +147,7 @@ impl RequestLog {
         }
         let path = match seen.operation {
             Some(operation) => operation.path_template().to_string(),
+            None if seen.outbound => cut(seen.path, MAX_PATH_CHARS),
             None => redacted_path(seen.path),
         };
         let mut record = RequestRecord {
@@ -152,6 +162,7 @@ impl RequestLog {
             correlation_id: seen.correlation_id.to_string(),
             fault: None,
             duration_ms: 0,
+            outbound: seen.outbound,
         };
         let mut inner = self.lock();
         inner.0 += 1;
@@ -212,6 +223,7 @@ mod tests {
             path,
             session_id: None,
             correlation_id: "c",
+            outbound: false,
         }
     }
 

@@ -19,7 +19,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::authorizations::{Approval, Authorized};
+use crate::callback::CallbackHosts;
 use crate::checks::random_uuid;
+use crate::client_token::TokenSigner;
 use crate::clock::{Clock, SystemClock};
 use crate::connection::{ConnectionControl, CutBody, SimListener};
 use crate::control;
@@ -29,7 +31,7 @@ use crate::persist::{self, Persister};
 use crate::rate_limit::{Bucket, RateLimit};
 use crate::requests::{Arrival, DEFAULT_REQUEST_LOG, Ending, Outcome, RequestLog, RequestRecord};
 use crate::store::Store;
-use crate::{authorizations, sessions};
+use crate::{authorizations, browser, sessions};
 
 /// The largest request body accepted (1 MiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -63,6 +65,7 @@ pub struct SimulatorBuilder {
     faults: Vec<Fault>,
     state_file: Option<PathBuf>,
     request_log: usize,
+    callback_hosts: Vec<String>,
 }
 
 /// Entry point: [`Simulator::builder`] or [`Simulator::start`].
@@ -84,6 +87,7 @@ impl Simulator {
             faults: Vec::new(),
             state_file: None,
             request_log: DEFAULT_REQUEST_LOG,
+            callback_hosts: Vec::new(),
         }
     }
 
@@ -153,6 +157,14 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Also sends Klarna's authorization callback (to a session's
+    /// `merchant_urls.authorization`) to `host` (a host name or IP address); by default
+    /// only loopback hosts get it.
+    pub fn allow_callback_host(mut self, host: impl Into<String>) -> Self {
+        self.callback_hosts.push(host.into());
+        self
+    }
+
     /// How many requests the request log keeps (default 1000; 0 keeps none).
     pub fn request_log(mut self, capacity: usize) -> Self {
         self.request_log = capacity;
@@ -200,6 +212,8 @@ impl SimulatorBuilder {
             faults,
             requests: RequestLog::new(self.request_log),
             persister,
+            signer: TokenSigner::new(),
+            callback_hosts: CallbackHosts(self.callback_hosts),
         });
         if state.persister.is_some() {
             // A complete file from the start; fails early on an unwritable directory.
@@ -453,6 +467,10 @@ pub(crate) struct AppState {
     pub(crate) faults: FaultSet,
     pub(crate) requests: RequestLog,
     persister: Option<Persister>,
+    /// Signs the client tokens handed to the browser.
+    pub(crate) signer: TokenSigner,
+    /// Hosts beyond loopback that may get the authorization callback.
+    pub(crate) callback_hosts: CallbackHosts,
 }
 
 impl AppState {
@@ -517,7 +535,8 @@ fn basic(username: &str, password: &str) -> String {
 }
 
 fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    // Klarna's operations and the control endpoints: HTTP Basic, faults, rate limits.
+    let merchant = Router::new()
         .route("/payments/v1/sessions", post(sessions::create))
         .route(
             "/payments/v1/sessions/{session_id}",
@@ -570,7 +589,11 @@ fn router(state: Arc<AppState>) -> Router {
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             authenticate,
-        ))
+        ));
+    // The browser library and its endpoints: the client token, CORS (`browser`).
+    Router::new()
+        .merge(merchant)
+        .merge(browser::routes())
         .layer(middleware::from_fn_with_state(Arc::clone(&state), frame))
         .with_state(state)
 }
@@ -642,7 +665,8 @@ async fn frame(State(state): State<Arc<AppState>>, mut request: Request, next: N
         Some((operation, id)) => (Some(operation), id.and_then(|id| state.session_of(id))),
         None => (None, None),
     };
-    let control = path.starts_with("/simulator/");
+    // Neither the control endpoints nor the browser's are Klarna's API: not logged.
+    let control = path.starts_with("/simulator/") || path.starts_with("/kp/");
     let connection = request
         .extensions()
         .get::<ConnectInfo<ConnectionControl>>()
@@ -662,6 +686,7 @@ async fn frame(State(state): State<Arc<AppState>>, mut request: Request, next: N
             path: &path,
             session_id: session_id.as_deref(),
             correlation_id: &correlation_id,
+            outbound: false,
         });
     }
     request.extensions_mut().insert(RequestContext {

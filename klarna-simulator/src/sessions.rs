@@ -8,7 +8,6 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use chrono::SecondsFormat;
 use klarna_payments::types::AcquiringChannel;
 use serde_json::{Value, json};
@@ -52,12 +51,9 @@ pub(crate) async fn create(
         });
         None
     } else {
-        let token = format!(
-            "sim.{}.{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(json!({"session_id": session_id}).to_string()),
-            random_uuid().simple()
-        );
+        let token = state
+            .signer
+            .issue(&session_id, &categories.identifiers(), now.timestamp());
         answer["client_token"] = json!(token);
         Some(token)
     };
@@ -72,6 +68,7 @@ pub(crate) async fn create(
             authorization: None,
             order: None,
             customer_token: None,
+            finalize_pending: None,
         },
         now,
     );
@@ -134,7 +131,7 @@ pub(crate) async fn update(
 ) -> Result<Response, KlarnaError> {
     let id = path_id(path)?;
     require_json(&headers, &body)?;
-    let mut changes = read_json(body).await?;
+    let changes = read_json(body).await?;
     let now = state.clock.now();
     let Lookup::Found(session) = state.store.get(&id, now) else {
         return Err(KlarnaError::not_found());
@@ -142,19 +139,30 @@ pub(crate) async fn update(
     if session.completed {
         return Err(KlarnaError::session_completed());
     }
+    apply_update(&state, &id, changes).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Applies `changes` to session `id` as an update does (spec, undeclared fields
+/// dropped, merged and checked under the store's lock), and persists it: for the update
+/// call and for the data the browser library passes along.
+pub(crate) async fn apply_update(
+    state: &Arc<AppState>,
+    id: &str,
+    mut changes: Value,
+) -> Result<(), KlarnaError> {
     check_schema("session_update", &changes)?;
     drop_undeclared("session_update", &mut changes);
     // Merged and checked under the store's lock, so that two updates at once both
     // land (each merges into what the other wrote) or one is refused.
-    let Some(changed) = state
-        .store
-        .modify(&id, now, |session| merge_update(session, changes))
-    else {
+    let Some(changed) = state.store.modify(id, state.clock.now(), |session| {
+        merge_update(session, changes)
+    }) else {
         return Err(KlarnaError::not_found());
     };
     let ((), version) = changed?;
     state.persist(version).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(())
 }
 
 /// Merges an update's `changes` into `session`, as Klarna applies it: the purchase

@@ -34,6 +34,10 @@ pub struct StoredSession {
     /// The customer token saved with the authorization, once saved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_token: Option<String>,
+    /// The category the shopper approved in the browser with `auto_finalize: false`,
+    /// until the page calls `finalize` (or the shopper decides again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finalize_pending: Option<String>,
 }
 
 /// An approval of the shopper's, as the widget (or the control endpoint) gave it.
@@ -446,6 +450,7 @@ mod tests {
             authorization: None,
             order: None,
             customer_token: None,
+            finalize_pending: None,
         };
         for (id, n) in [("a", 1), ("b", 2), ("c", 3)] {
             store.insert(id.into(), session(n), now);
