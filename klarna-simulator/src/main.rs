@@ -18,8 +18,8 @@ const USAGE: &str = "usage: klarna-simulator [--port N] [--host IP] [--username 
 Serves Klarna's Payments API on 127.0.0.1 (port 0, the default, picks a free one), and
 the browser library that stands in for Klarna's at /kp/lib/v1/api.js.
 
-  --state-file PATH  keep the sessions in PATH (loaded at start, rewritten atomically
-                     after every change, before the change is answered)
+  --state-file PATH  keep the sessions in PATH and PATH.journal (loaded at start; every
+                     change on disk before it is answered)
   --request-log N    how many requests GET /simulator/v1/requests keeps (default 1000)
   --allow-callback-host HOST
                      also send Klarna's authorization callback (merchant_urls.authorization)

@@ -1,26 +1,39 @@
-//! The optional state file: every session, rewritten after each change and made durable
-//! before the change is acknowledged, so that a simulator killed at any moment (even
-//! `kill -9`) restarts with every session it ever answered for.
+//! The optional state file: every session, made durable before a change is
+//! acknowledged, so that a simulator killed at any moment (even `kill -9`) restarts with
+//! every session it ever answered for, and a change costs the same however many sessions
+//! are held.
 //!
-//! Each write is a complete snapshot written to a temporary file in the same directory,
-//! flushed to disk (`fsync`), renamed over the state file, and the directory flushed
-//! too; a reader (or a restart) therefore sees either the previous or the new complete
-//! file, never a torn one. Writes are serialised; a request whose change is already in
-//! a snapshot written meanwhile does not write again, so concurrent changes share one
-//! write (group commit).
+//! Two files: the state file itself, a complete snapshot (`{"klarna_simulator_state": 1,
+//! "sessions": [...]}`, oldest first), and beside it a journal, `<state file>.journal`:
+//! one JSON line per session changed since the snapshot (the session as it is now, or
+//! `{"removed": id}`). A change appends its sessions' lines and flushes the journal to
+//! disk (`fdatasync`); concurrent changes share one append and one flush (group commit).
+//! When the journal outgrows the snapshot, a new snapshot is written (to a temporary
+//! file, flushed, renamed over the state file, the directory flushed) and the journal
+//! emptied; a reader (or a restart) therefore sees a complete snapshot and a journal
+//! whose complete lines, replayed in order, give every acknowledged change. A last line
+//! cut short by a crash was never acknowledged and is ignored. Start-up loads both and
+//! writes a fresh snapshot.
 
-use std::fs::{self, File};
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Snapshot, StoredSession};
+use crate::store::{Entry, Store, StoredSession};
 
 /// The value of the file's `klarna_simulator_state` member: the format's version.
 const FORMAT: u32 = 1;
+
+/// A journal is compacted into a new snapshot once it is this many times as large as
+/// the snapshot (and at least [`MIN_JOURNAL_BYTES`]).
+const JOURNAL_GROWTH: u64 = 2;
+const MIN_JOURNAL_BYTES: u64 = 16 * 1024 * 1024;
 
 #[derive(Serialize)]
 struct SessionOut<'a> {
@@ -42,44 +55,135 @@ struct SessionIn {
     session: StoredSession,
 }
 
-/// Reads the sessions of a state file, oldest first. A missing or empty file holds none.
+/// A journal line: a session as it now is, or its removal.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum JournalLine {
+    Removed { removed: String },
+    Session(Box<SessionIn>),
+}
+
+/// The journal beside state file `path`.
+pub(crate) fn journal_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".journal");
+    PathBuf::from(name)
+}
+
+/// Reads the sessions of a state file and its journal, oldest first. A missing or empty
+/// file holds none.
 pub(crate) fn load(path: &Path) -> io::Result<Vec<(String, StoredSession)>> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(error) => return Err(error),
-    };
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Vec::new());
-    }
-    let invalid = |reason: String| {
+    let invalid = |what: &Path, reason: String| {
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("state file {} is not valid: {reason}", path.display()),
+            format!("state file {} is not valid: {reason}", what.display()),
         )
     };
-    let state: StateIn = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
-    if state.klarna_simulator_state != FORMAT {
-        return Err(invalid(format!(
-            "format {} is not the supported format {FORMAT}",
-            state.klarna_simulator_state
-        )));
+    let mut sessions: Vec<(String, Option<StoredSession>)> = Vec::new();
+    match fs::read(path) {
+        Ok(bytes) if !bytes.iter().all(u8::is_ascii_whitespace) => {
+            let state: StateIn =
+                serde_json::from_slice(&bytes).map_err(|e| invalid(path, e.to_string()))?;
+            if state.klarna_simulator_state != FORMAT {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "format {} is not the supported format {FORMAT}",
+                        state.klarna_simulator_state
+                    ),
+                ));
+            }
+            sessions.extend(
+                state
+                    .sessions
+                    .into_iter()
+                    .map(|s| (s.session_id, Some(s.session))),
+            );
+        }
+        Ok(_) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
     }
-    Ok(state
-        .sessions
+    let journal = journal_path(path);
+    let bytes = match fs::read(&journal) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => return Err(error),
+    };
+    let mut index: HashMap<String, usize> = sessions
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (id.clone(), i))
+        .collect();
+    // Only complete lines: a crash can cut the last one short, and that change was never
+    // acknowledged.
+    let complete = bytes.rsplit_once_newline();
+    for (n, line) in complete.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let parsed: JournalLine = serde_json::from_slice(line)
+            .map_err(|e| invalid(&journal, format!("line {}: {e}", n + 1)))?;
+        match parsed {
+            JournalLine::Removed { removed } => {
+                if let Some(&i) = index.get(&removed) {
+                    sessions[i].1 = None;
+                }
+            }
+            JournalLine::Session(session) => {
+                let SessionIn {
+                    session_id,
+                    session,
+                } = *session;
+                match index.get(&session_id) {
+                    Some(&i) => sessions[i].1 = Some(session),
+                    None => {
+                        index.insert(session_id.clone(), sessions.len());
+                        sessions.push((session_id, Some(session)));
+                    }
+                }
+            }
+        }
+    }
+    Ok(sessions
         .into_iter()
-        .map(|s| (s.session_id, s.session))
+        .filter_map(|(id, session)| session.map(|s| (id, s)))
         .collect())
 }
 
-/// Writes snapshots of the store to one file.
+/// The bytes up to and including the last newline.
+trait CompleteLines {
+    fn rsplit_once_newline(&self) -> &[u8];
+}
+
+impl CompleteLines for Vec<u8> {
+    fn rsplit_once_newline(&self) -> &[u8] {
+        match self.iter().rposition(|b| *b == b'\n') {
+            Some(end) => &self[..=end],
+            None => &[],
+        }
+    }
+}
+
+/// What the writer holds while it writes.
+struct Writer {
+    /// The version of the last change made durable.
+    written: u64,
+    /// The journal, open for appending (after the first snapshot).
+    journal: Option<File>,
+    journal_bytes: u64,
+    snapshot_bytes: u64,
+}
+
+/// Keeps the store's changes on disk: a snapshot and a journal.
 pub(crate) struct Persister {
     path: PathBuf,
+    journal: PathBuf,
     temporary: PathBuf,
     directory: PathBuf,
-    /// The version of the last snapshot made durable; held while writing.
-    written: Mutex<u64>,
-    /// The same number, readable without waiting for a write in progress.
+    writer: Mutex<Writer>,
+    /// The version of the last change made durable, readable without waiting for a
+    /// write in progress.
     durable: AtomicU64,
     /// Queues async writers without holding a thread each; the guard travels into the
     /// blocking write, so a request that gives up cannot let two writes overlap.
@@ -87,7 +191,8 @@ pub(crate) struct Persister {
 }
 
 impl Persister {
-    /// A persister for `path`, whose contents reflect store version `version`.
+    /// A persister for `path`, whose contents reflect store version `version`. Call
+    /// [`compact`](Self::compact) before the first change.
     pub(crate) fn new(path: &Path, version: u64) -> Self {
         let name = path
             .file_name()
@@ -99,9 +204,15 @@ impl Persister {
         };
         Self {
             path: path.to_path_buf(),
+            journal: journal_path(path),
             temporary: directory.join(format!(".{name}.tmp")),
             directory,
-            written: Mutex::new(version),
+            writer: Mutex::new(Writer {
+                written: version,
+                journal: None,
+                journal_bytes: 0,
+                snapshot_bytes: 0,
+            }),
             durable: AtomicU64::new(version),
             queue: Arc::new(tokio::sync::Mutex::new(())),
         }
@@ -117,47 +228,75 @@ impl Persister {
         self.durable.load(Ordering::Acquire) >= version
     }
 
-    /// Makes the changes up to `version` durable: returns at once if a snapshot holding
-    /// them was written already, otherwise writes one (taken by `snapshot` while the
-    /// write lock is held, so snapshots reach the disk in version order). Blocking.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Writer> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Makes the changes up to `version` durable: returns at once if they were written
+    /// already; otherwise appends every change not yet written (whatever its version)
+    /// to the journal and flushes it, or, when the journal has outgrown the snapshot,
+    /// writes a new snapshot instead. Blocking.
     pub(crate) fn write_covering(
         &self,
         version: u64,
-        snapshot: impl FnOnce() -> Snapshot,
+        store: &Store,
+        now: DateTime<Utc>,
     ) -> io::Result<()> {
-        let mut written = self
-            .written
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if *written >= version {
+        let mut writer = self.lock();
+        if writer.written >= version {
             return Ok(());
         }
-        let snapshot = snapshot();
-        self.write(&snapshot)?;
-        *written = snapshot.version;
-        self.durable.store(snapshot.version, Ordering::Release);
+        let outgrown = writer.journal_bytes
+            > MIN_JOURNAL_BYTES.max(JOURNAL_GROWTH.saturating_mul(writer.snapshot_bytes));
+        if writer.journal.is_none() || outgrown {
+            return self.compact_locked(&mut writer, store, now);
+        }
+        let changes = store.take_changes();
+        let mut lines: Vec<u8> = Vec::with_capacity(changes.sessions.len() * 1024);
+        for (id, entry) in &changes.sessions {
+            match entry {
+                Some(entry) => lines.extend_from_slice(saved_form(id, entry)?.as_bytes()),
+                None => serde_json::to_writer(&mut lines, &serde_json::json!({"removed": id}))?,
+            }
+            lines.push(b'\n');
+        }
+        if let Some(journal) = writer.journal.as_mut() {
+            journal.write_all(&lines)?;
+            journal.sync_data()?;
+        }
+        writer.journal_bytes += lines.len() as u64;
+        writer.written = changes.version;
+        self.durable.store(changes.version, Ordering::Release);
         Ok(())
     }
 
-    /// Writes a snapshot atomically: temporary file, fsync, rename, fsync the directory.
-    /// Sessions unchanged since the previous snapshot reuse their saved form.
-    fn write(&self, snapshot: &Snapshot) -> io::Result<()> {
+    /// Writes a complete snapshot of the store and empties the journal. Blocking.
+    pub(crate) fn compact(&self, store: &Store, now: DateTime<Utc>) -> io::Result<()> {
+        let mut writer = self.lock();
+        self.compact_locked(&mut writer, store, now)
+    }
+
+    fn compact_locked(
+        &self,
+        writer: &mut Writer,
+        store: &Store,
+        now: DateTime<Utc>,
+    ) -> io::Result<()> {
+        // Whatever changed is in the snapshot; taken first, so that nothing changed after
+        // the snapshot is lost from the next journal.
+        drop(store.take_changes());
+        let snapshot = store.snapshot(now);
         let mut out = BufWriter::with_capacity(256 * 1024, File::create(&self.temporary)?);
         write!(out, "{{\"klarna_simulator_state\":{FORMAT},\"sessions\":[")?;
+        let mut bytes = 0u64;
         for (n, (id, entry)) in snapshot.sessions.iter().enumerate() {
             if n > 0 {
                 out.write_all(b",")?;
             }
-            let saved = match entry.saved_form.get() {
-                Some(saved) => saved,
-                None => {
-                    let form = serde_json::to_string(&SessionOut {
-                        session_id: id,
-                        session: &entry.session,
-                    })?;
-                    entry.saved_form.get_or_init(|| form.into_boxed_str())
-                }
-            };
+            let saved = saved_form(id, entry)?;
+            bytes += saved.len() as u64 + 1;
             out.write_all(saved.as_bytes())?;
         }
         out.write_all(b"]}\n")?;
@@ -165,15 +304,42 @@ impl Persister {
         file.sync_all()?;
         drop(file);
         fs::rename(&self.temporary, &self.path)?;
-        File::open(&self.directory)?.sync_all()
+        // The snapshot holds everything the journal held: empty it. A crash between the
+        // rename and here replays the old journal onto the new snapshot, which changes
+        // nothing (each line is a session's whole state, in order).
+        let journal = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(&self.journal)?;
+        journal.sync_all()?;
+        File::open(&self.directory)?.sync_all()?;
+        let journal = OpenOptions::new().append(true).open(&self.journal)?;
+        writer.journal = Some(journal);
+        writer.journal_bytes = 0;
+        writer.snapshot_bytes = bytes;
+        writer.written = snapshot.version;
+        self.durable.store(snapshot.version, Ordering::Release);
+        Ok(())
     }
+}
+
+/// A session's line in the files: computed once per change, kept with the session.
+fn saved_form<'a>(id: &str, entry: &'a Entry) -> io::Result<&'a str> {
+    if let Some(saved) = entry.saved_form.get() {
+        return Ok(saved);
+    }
+    let form = serde_json::to_string(&SessionOut {
+        session_id: id,
+        session: &entry.session,
+    })?;
+    Ok(entry.saved_form.get_or_init(|| form.into_boxed_str()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Entry, JsonText};
-    use chrono::DateTime;
+    use crate::store::JsonText;
     use serde_json::json;
 
     fn session(n: i64) -> StoredSession {
@@ -218,44 +384,69 @@ mod tests {
         dir.join("state.json")
     }
 
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(seconds, 0).unwrap()
+    }
+
     #[test]
-    fn a_snapshot_round_trips_and_older_versions_are_not_rewritten() {
-        let path = scratch("round-trip");
+    fn changes_are_journalled_then_compacted_and_read_back_in_order() {
+        let path = scratch("journal");
         assert!(
             load(&path).unwrap().is_empty(),
             "a missing file holds nothing"
         );
+        let now = at(1_700_000_000);
+        let store = Store::new(100);
+        store.track_changes();
+        store.insert("a".into(), session(1), now);
         let persister = Persister::new(&path, 0);
-        let entry = |n| {
-            Arc::new(Entry {
-                session: session(n),
-                saved_form: Default::default(),
-            })
-        };
-        let sessions = vec![("a".to_string(), entry(1)), ("b".to_string(), entry(2))];
-        persister
-            .write_covering(2, || Snapshot {
-                version: 2,
-                sessions: sessions.clone(),
-            })
+        persister.compact(&store, now).unwrap();
+        assert_eq!(fs::metadata(journal_path(&path)).unwrap().len(), 0);
+
+        // Each change appends only its session's line.
+        let v = store.insert("b".into(), session(2), now);
+        persister.write_covering(v, &store, now).unwrap();
+        let one_line = fs::metadata(journal_path(&path)).unwrap().len();
+        assert!(one_line > 0 && persister.covers(v) && !persister.covers(v + 1));
+        store
+            .update("a", now, |s| s.customer_token = Some("changed".into()))
             .unwrap();
-        assert!(persister.covers(2) && !persister.covers(3));
+        let (_, v) = store.remove_if("b", now, |_| true);
+        persister.write_covering(v, &store, now).unwrap();
+        let c = store.insert("c".into(), session(3), now);
+        persister.write_covering(c, &store, now).unwrap();
+        // Written already: nothing to do.
+        persister.write_covering(v, &store, now).unwrap();
+
         let loaded = load(&path).unwrap();
-        assert_eq!(loaded.len(), 2);
-        assert_eq!((loaded[1].0.as_str(), &loaded[1].1), ("b", &session(2)));
-        // A second snapshot reuses the saved forms and reads back the same.
-        persister
-            .write_covering(3, || Snapshot {
-                version: 3,
-                sessions: sessions.clone(),
-            })
+        let ids: Vec<&str> = loaded.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["a", "c"], "b was removed");
+        assert_eq!(loaded[0].1.customer_token.as_deref(), Some("changed"));
+        assert_eq!(loaded[1].1, session(3));
+
+        // A line cut short by a crash was never acknowledged: ignored.
+        let mut journal = OpenOptions::new()
+            .append(true)
+            .open(journal_path(&path))
             .unwrap();
-        assert!(sessions[0].1.saved_form.get().is_some());
+        journal.write_all(b"{\"session_id\":\"d\",\"da").unwrap();
         assert_eq!(load(&path).unwrap(), loaded);
-        persister
-            .write_covering(1, || panic!("version 1 is on disk already"))
-            .unwrap();
+
+        // Compaction: one snapshot with everything, an empty journal.
+        persister.compact(&store, now).unwrap();
+        assert_eq!(fs::metadata(journal_path(&path)).unwrap().len(), 0);
+        assert_eq!(load(&path).unwrap(), loaded);
         assert!(!path.with_file_name(".state.json.tmp").exists());
+        let _ = fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_damaged_journal_line_is_refused() {
+        let path = scratch("damaged-journal");
+        fs::write(&path, "").unwrap();
+        fs::write(journal_path(&path), "{\"neither\": 1}\n").unwrap();
+        let error = load(&path).unwrap_err();
+        assert!(error.to_string().contains("line 1"), "{error}");
         let _ = fs::remove_dir_all(path.parent().unwrap());
     }
 

@@ -149,9 +149,12 @@ impl SimulatorBuilder {
         self
     }
 
-    /// Keeps the sessions in this file: loaded at start (a missing or empty file holds
-    /// none; a damaged one makes [`start`](Self::start) fail), and rewritten atomically
-    /// after every change, before the change is acknowledged. One simulator per file.
+    /// Keeps the sessions (with their authorizations, orders and customer tokens) in
+    /// this file and a journal beside it (`PATH.journal`): loaded at start (a missing or
+    /// empty file holds none; a damaged one makes [`start`](Self::start) fail); every
+    /// change is appended to the journal and flushed to disk before it is acknowledged,
+    /// and the journal is folded into a new snapshot in the file once it outgrows it.
+    /// One simulator per file.
     pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.state_file = Some(path.into());
         self
@@ -198,6 +201,8 @@ impl SimulatorBuilder {
                         store.insert(id, session, now);
                     }
                 }
+                // Every change from now on goes to the journal.
+                store.track_changes();
                 Some(Persister::new(&path, 0))
             }
             None => None,
@@ -514,16 +519,17 @@ impl AppState {
     /// [`persist`](Self::persist), blocking.
     fn persist_blocking(&self, version: u64) -> std::io::Result<()> {
         match &self.persister {
-            Some(persister) => {
-                persister.write_covering(version, || self.store.snapshot(self.clock.now()))
-            }
+            Some(persister) => persister.write_covering(version, &self.store, self.clock.now()),
             None => Ok(()),
         }
     }
 
     /// Writes the whole state file now.
     fn write_state_file(&self) -> std::io::Result<()> {
-        self.persist_blocking(u64::MAX)
+        match &self.persister {
+            Some(persister) => persister.compact(&self.store, self.clock.now()),
+            None => Ok(()),
+        }
     }
 }
 

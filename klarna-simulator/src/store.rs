@@ -171,8 +171,19 @@ struct Inner {
     tokens: HashMap<String, String>,
     /// Ids in creation order, for evicting the oldest when full (may hold removed ids).
     order: VecDeque<String>,
+    /// With a state file: the ids changed (or removed) since the journal last took them.
+    changed: Option<Vec<String>>,
     /// Bumped by every change a snapshot must reflect.
     version: u64,
+}
+
+/// The sessions changed since the last [`Store::take_changes`], as they are now
+/// (`None`: removed), and the version they bring the journal to.
+pub struct Changes {
+    /// Every change up to this version is in `sessions`.
+    pub version: u64,
+    /// `(id, session or None)`, each id once, in the order of their latest change.
+    pub sessions: Vec<(String, Option<Arc<Entry>>)>,
 }
 
 /// The live sessions in creation order, and the version they reflect.
@@ -205,9 +216,41 @@ impl Store {
                 sessions: HashMap::with_capacity(room),
                 tokens: HashMap::new(),
                 order: VecDeque::with_capacity(room),
+                changed: None,
                 version: 0,
             }),
             max_sessions,
+        }
+    }
+
+    /// From now on, remembers which sessions change, for [`take_changes`](Self::take_changes)
+    /// (a state file's journal).
+    pub fn track_changes(&self) {
+        self.lock().changed.get_or_insert_with(Vec::new);
+    }
+
+    /// The sessions changed since the last call, as they are now, and the store's
+    /// version. Copies only pointers, under the lock.
+    pub fn take_changes(&self) -> Changes {
+        let mut inner = self.lock();
+        let changed = inner
+            .changed
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let mut seen = std::collections::HashSet::with_capacity(changed.len());
+        let mut sessions = Vec::with_capacity(changed.len());
+        // The latest change of each id decides its place.
+        for id in changed.into_iter().rev() {
+            if seen.insert(id.clone()) {
+                let entry = inner.sessions.get(&id).cloned();
+                sessions.push((id, entry));
+            }
+        }
+        sessions.reverse();
+        Changes {
+            version: inner.version,
+            sessions,
         }
     }
 
@@ -232,12 +275,19 @@ impl Store {
         while inner.sessions.len() >= self.max_sessions {
             match inner.order.pop_front() {
                 Some(oldest) => {
-                    inner.sessions.remove(&oldest);
+                    if inner.sessions.remove(&oldest).is_some()
+                        && let Some(changed) = inner.changed.as_mut()
+                    {
+                        changed.push(oldest);
+                    }
                 }
                 None => break,
             }
         }
         inner.order.push_back(id.clone());
+        if let Some(changed) = inner.changed.as_mut() {
+            changed.push(id.clone());
+        }
         if let Some(authorization) = &session.authorization {
             inner.tokens.insert(authorization.token.clone(), id.clone());
         }
@@ -288,6 +338,9 @@ impl Store {
                 if let Some(token) = token {
                     inner.tokens.insert(token, id.to_owned());
                 }
+                if let Some(changed) = inner.changed.as_mut() {
+                    changed.push(id.to_owned());
+                }
                 inner.version += 1;
                 Some(inner.version)
             }
@@ -324,6 +377,9 @@ impl Store {
         if let Some(token) = token {
             inner.tokens.insert(token, id.to_owned());
         }
+        if let Some(changed) = inner.changed.as_mut() {
+            changed.push(id.to_owned());
+        }
         inner.version += 1;
         Some(Ok((answer, inner.version)))
     }
@@ -353,6 +409,9 @@ impl Store {
                     return (Removal::Refused, inner.version);
                 }
                 inner.sessions.remove(id);
+                if let Some(changed) = inner.changed.as_mut() {
+                    changed.push(id.to_owned());
+                }
                 inner.version += 1;
                 Removal::Removed
             }
