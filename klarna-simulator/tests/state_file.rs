@@ -1,7 +1,7 @@
-//! Sessions survive a restart when a state file is given: the binary is killed with
-//! SIGKILL (after a burst of changes, and in the middle of a stream of concurrent
-//! writes), restarted on the same file, and every acknowledged change is read back.
-//! The file must parse at every moment.
+//! Sessions (with their authorizations and orders) survive a restart when a state file
+//! is given: the binary is killed with SIGKILL (after a burst of changes, and in the
+//! middle of a stream of concurrent writes), restarted on the same file, and every
+//! acknowledged change is read back. The files must parse at every moment.
 
 mod support;
 
@@ -278,6 +278,87 @@ async fn kill_9_in_a_stream_of_writes_loses_nothing_acknowledged_and_never_tears
          {in_flight} writes in flight at the kill) all read back; the file parsed {parsed} times",
         known.len()
     );
+    drop(binary);
+    clean(&file);
+}
+
+/// The shopper's approval of `id` through the control endpoint; the token.
+async fn approve(client: &reqwest::Client, base: &str, id: &str) -> String {
+    let answer: Value = client
+        .post(format!("{base}/simulator/v1/sessions/{id}/authorize"))
+        .basic_auth(USER, Some(PASSWORD))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["authorization_token"].as_str().unwrap().to_owned()
+}
+
+/// What an order call answers: the status and the body.
+async fn order(client: &reqwest::Client, base: &str, token: &str) -> (u16, Value) {
+    let answer = post(
+        client,
+        format!("{base}/payments/v1/authorizations/{token}/order"),
+        create_body("R"),
+    )
+    .send()
+    .await
+    .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap_or(Value::Null))
+}
+
+/// Authorizations, orders and released tokens are kept like sessions: after `kill -9`
+/// an open token still places its order, a used or released one is still dead, and a
+/// completed session still reads `complete`.
+#[tokio::test]
+async fn authorizations_and_orders_survive_kill_9() {
+    let file = scratch("orders");
+    let binary = start(&file);
+    let client = http();
+    let base = binary.base_url.clone();
+    let (open, ordered, released) = (
+        create(&client, &base, "open").await.unwrap(),
+        create(&client, &base, "ordered").await.unwrap(),
+        create(&client, &base, "released").await.unwrap(),
+    );
+    let open_token = approve(&client, &base, &open).await;
+    let ordered_token = approve(&client, &base, &ordered).await;
+    let released_token = approve(&client, &base, &released).await;
+    let (status, placed) = order(&client, &base, &ordered_token).await;
+    assert_eq!(status, 200, "{placed}");
+    let cancelled = client
+        .delete(format!(
+            "{base}/payments/v1/authorizations/{released_token}"
+        ))
+        .basic_auth(USER, Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 204);
+    kill_9(binary);
+
+    let binary = start(&file);
+    let base = binary.base_url.clone();
+    let (_, read_open) = read(&client, &base, &open).await;
+    assert_eq!(
+        read_open["authorization_token"].as_str(),
+        Some(open_token.as_str())
+    );
+    let (_, read_ordered) = read(&client, &base, &ordered).await;
+    assert_eq!(read_ordered["status"], "complete");
+    assert_eq!(order(&client, &base, &ordered_token).await.0, 404, "used");
+    assert_eq!(
+        order(&client, &base, &released_token).await.0,
+        404,
+        "released"
+    );
+    let (status, placed) = order(&client, &base, &open_token).await;
+    assert_eq!(status, 200, "{placed}");
     drop(binary);
     clean(&file);
 }
