@@ -442,8 +442,11 @@ async fn save_failure(browser: &Browser, name: &str, dir: &Path) {
         Ok(other) => format!("could not read the console: {other:?}\n"),
         Err(_) => "could not read the console in time\n".to_owned(),
     };
-    let url = browser.current_url().await.map(|u| u.to_string());
-    let log = format!("page: {}\n{log}", url.unwrap_or_default());
+    let url = match tokio::time::timeout(WAIT, browser.current_url()).await {
+        Ok(Ok(url)) => url.to_string(),
+        _ => "unknown".to_owned(),
+    };
+    let log = format!("page: {url}\n{log}");
     let _ = std::fs::write(dir.join(format!("{name}-console.log")), log);
     eprintln!("{name}: screenshot and console log in {}", dir.display());
 }
