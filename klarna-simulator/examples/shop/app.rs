@@ -79,7 +79,7 @@ impl Shop {
         self.state.checkouts.lock().unwrap().order.clone()
     }
 
-    /// The orders placed so far.
+    /// The orders placed so far (one being placed right now shows once it is).
     pub fn orders(&self) -> Vec<PlacedOrder> {
         let checkouts = self.state.checkouts.lock().unwrap();
         let placed = checkouts.order.iter().map(|id| &checkouts.by_session[id]);
@@ -138,7 +138,7 @@ struct AppState {
 #[derive(Default)]
 struct Checkouts {
     order: Vec<String>,
-    by_session: HashMap<String, Arc<tokio::sync::Mutex<Option<PlacedOrder>>>>,
+    by_session: HashMap<String, Slot>,
 }
 
 type Slot = Arc<tokio::sync::Mutex<Option<PlacedOrder>>>;
