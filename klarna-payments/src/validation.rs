@@ -33,87 +33,58 @@ pub trait RequestBody: Serialize {
     const MERGED: bool = false;
 }
 
-impl RequestBody for SessionCreate {
-    const SCHEMA: &'static str = "session_create";
+/// Implements [`RequestBody`] for a generated request model: its schema, whether it is
+/// merged into a stored session, the field walk `build.rs` derived, and the order fields
+/// the arithmetic looks at (`|body| OrderView { .. }`).
+macro_rules! request_body {
+    ($model:ty, $schema:literal, merged: $merged:literal, |$body:ident| $order:expr) => {
+        impl RequestBody for $model {
+            const SCHEMA: &'static str = $schema;
+            const MERGED: bool = $merged;
 
-    fn check_fields(
-        &self,
-        checker: &mut klarna_schema::FieldChecker<'_>,
-    ) -> serde_json::Result<()> {
-        self.walk_fields(checker, &klarna_schema::At::Root)
-    }
+            fn check_fields(
+                &self,
+                checker: &mut klarna_schema::FieldChecker<'_>,
+            ) -> serde_json::Result<()> {
+                self.walk_fields(checker, &klarna_schema::At::Root)
+            }
 
-    fn order(&self) -> OrderView<'_> {
-        OrderView {
-            purchase_country: Some(self.purchase_country.as_str()),
-            order_amount: Some(self.order_amount),
-            order_tax_amount: self.order_tax_amount,
-            order_lines: Some(&self.order_lines),
+            fn order(&self) -> OrderView<'_> {
+                let $body = self;
+                $order
+            }
         }
-    }
+    };
 }
 
-impl RequestBody for SessionUpdate {
-    const SCHEMA: &'static str = "session_update";
-    const MERGED: bool = true;
+request_body!(SessionCreate, "session_create", merged: false, |body| OrderView {
+    purchase_country: Some(body.purchase_country.as_str()),
+    order_amount: Some(body.order_amount),
+    order_tax_amount: body.order_tax_amount,
+    order_lines: Some(&body.order_lines),
+});
 
-    fn check_fields(
-        &self,
-        checker: &mut klarna_schema::FieldChecker<'_>,
-    ) -> serde_json::Result<()> {
-        self.walk_fields(checker, &klarna_schema::At::Root)
-    }
+request_body!(SessionUpdate, "session_update", merged: true, |body| OrderView {
+    purchase_country: body.purchase_country.as_deref().map(String::as_str),
+    order_amount: body.order_amount,
+    order_tax_amount: body.order_tax_amount,
+    order_lines: (!body.order_lines.is_empty()).then_some(body.order_lines.as_slice()),
+});
 
-    fn order(&self) -> OrderView<'_> {
-        OrderView {
-            purchase_country: self.purchase_country.as_deref().map(String::as_str),
-            order_amount: self.order_amount,
-            order_tax_amount: self.order_tax_amount,
-            order_lines: (!self.order_lines.is_empty()).then_some(self.order_lines.as_slice()),
-        }
-    }
-}
+request_body!(OrderCreate, "order_create", merged: false, |body| OrderView {
+    purchase_country: Some(body.purchase_country.as_str()),
+    order_amount: Some(body.order_amount),
+    order_tax_amount: body.order_tax_amount,
+    order_lines: Some(&body.order_lines),
+});
 
-impl RequestBody for OrderCreate {
-    const SCHEMA: &'static str = "order_create";
-
-    fn check_fields(
-        &self,
-        checker: &mut klarna_schema::FieldChecker<'_>,
-    ) -> serde_json::Result<()> {
-        self.walk_fields(checker, &klarna_schema::At::Root)
-    }
-
-    fn order(&self) -> OrderView<'_> {
-        OrderView {
-            purchase_country: Some(self.purchase_country.as_str()),
-            order_amount: Some(self.order_amount),
-            order_tax_amount: self.order_tax_amount,
-            order_lines: Some(&self.order_lines),
-        }
-    }
-}
-
-impl RequestBody for CustomerTokenCreate {
-    const SCHEMA: &'static str = "customer_token_create";
-
-    fn check_fields(
-        &self,
-        checker: &mut klarna_schema::FieldChecker<'_>,
-    ) -> serde_json::Result<()> {
-        self.walk_fields(checker, &klarna_schema::At::Root)
-    }
-
-    /// A customer token has no order lines: no arithmetic applies.
-    fn order(&self) -> OrderView<'_> {
-        OrderView {
-            purchase_country: Some(self.purchase_country.as_str()),
-            order_amount: None,
-            order_tax_amount: None,
-            order_lines: None,
-        }
-    }
-}
+// A customer token has no order lines: no arithmetic applies.
+request_body!(CustomerTokenCreate, "customer_token_create", merged: false, |body| OrderView {
+    purchase_country: Some(body.purchase_country.as_str()),
+    order_amount: None,
+    order_tax_amount: None,
+    order_lines: None,
+});
 
 /// What kind of rule a [`Violation`] breaks.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -155,6 +155,31 @@ fn token_of(path: Result<Path<String>, PathRejection>) -> Result<String, KlarnaE
         .map_err(|_| KlarnaError::authorization_not_found())
 }
 
+/// The token in the path and the JSON body, checked against spec schema `schema`.
+async fn token_and_body(
+    path: Result<Path<String>, PathRejection>,
+    headers: &HeaderMap,
+    body: Body,
+    schema: &str,
+) -> Result<(String, Value), KlarnaError> {
+    let token = token_of(path)?;
+    require_json(headers, &body)?;
+    let value = read_json(body).await?;
+    check_schema(schema, &value)?;
+    Ok((token, value))
+}
+
+/// The answer of a change made with [`Store::modify`](crate::store::Store::modify) to
+/// an authorized session: persisted, then sent as JSON.
+async fn stored(
+    state: &Arc<AppState>,
+    changed: Option<Result<(Value, u64), KlarnaError>>,
+) -> Result<Response, KlarnaError> {
+    let (answer, version) = changed.ok_or_else(KlarnaError::authorization_not_found)??;
+    state.persist(version).await?;
+    Ok(axum::Json(answer).into_response())
+}
+
 /// The session holding a usable authorization with `token`, or Klarna's `404`.
 fn authorized_session(
     state: &AppState,
@@ -190,16 +215,27 @@ fn not_matching(fields: &[&str]) -> KlarnaError {
     )
 }
 
-/// The fields of `purchase` that differ from what the shopper approved in `session`.
-fn differences(session: &Value, purchase: &Purchase) -> Vec<&'static str> {
+/// The market fields (`purchase_country`, `purchase_currency`) sent that differ from
+/// the session's.
+fn market_differences(session: &Value, country: &str, currency: &str) -> Vec<&'static str> {
     let text = |field: &str| session.get(field).and_then(Value::as_str).unwrap_or("");
     let mut fields = Vec::new();
-    if !text("purchase_country").eq_ignore_ascii_case(&purchase.purchase_country) {
+    if !text("purchase_country").eq_ignore_ascii_case(country) {
         fields.push("purchase_country");
     }
-    if !text("purchase_currency").eq_ignore_ascii_case(&purchase.purchase_currency) {
+    if !text("purchase_currency").eq_ignore_ascii_case(currency) {
         fields.push("purchase_currency");
     }
+    fields
+}
+
+/// The fields of `purchase` that differ from what the shopper approved in `session`.
+fn differences(session: &Value, purchase: &Purchase) -> Vec<&'static str> {
+    let mut fields = market_differences(
+        session,
+        &purchase.purchase_country,
+        &purchase.purchase_currency,
+    );
     if session.get("order_amount").and_then(Value::as_i64) != Some(purchase.order_amount) {
         fields.push("order_amount");
     }
@@ -246,10 +282,7 @@ pub(crate) async fn create_order(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, KlarnaError> {
-    let token = token_of(path)?;
-    require_json(&headers, &body)?;
-    let value = read_json(body).await?;
-    check_schema("order_create", &value)?;
+    let (token, value) = token_and_body(path, &headers, body, "order_create").await?;
     let purchase = check_order_rules(&value)?;
     let now = state.clock.now();
     let session_id = authorized_session(&state, &token, now)?;
@@ -279,9 +312,7 @@ pub(crate) async fn create_order(
         }));
         Ok(answer)
     });
-    let (answer, version) = changed.ok_or_else(KlarnaError::authorization_not_found)??;
-    state.persist(version).await?;
-    Ok(axum::Json(answer).into_response())
+    stored(&state, changed).await
 }
 
 /// `DELETE /payments/v1/authorizations/{authorization_token}`: releases a usable
@@ -318,10 +349,7 @@ pub(crate) async fn create_customer_token(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, KlarnaError> {
-    let token = token_of(path)?;
-    require_json(&headers, &body)?;
-    let value = read_json(body).await?;
-    check_schema("customer_token_create", &value)?;
+    let (token, value) = token_and_body(path, &headers, body, "customer_token_create").await?;
     let text = |field: &str| value.get(field).and_then(Value::as_str).unwrap_or("");
     let (country, currency) = (text("purchase_country"), text("purchase_currency"));
     check_market(country, currency)?;
@@ -348,14 +376,7 @@ pub(crate) async fn create_customer_token(
                 "A customer token was already saved with this authorization",
             ));
         }
-        let stored = |field: &str| data.get(field).and_then(Value::as_str).unwrap_or("");
-        let mut differing = Vec::new();
-        if !stored("purchase_country").eq_ignore_ascii_case(country) {
-            differing.push("purchase_country");
-        }
-        if !stored("purchase_currency").eq_ignore_ascii_case(currency) {
-            differing.push("purchase_currency");
-        }
+        let differing = market_differences(&data, country, currency);
         if !differing.is_empty() {
             return Err(not_matching(&differing));
         }
@@ -391,7 +412,5 @@ pub(crate) async fn create_customer_token(
         session.customer_token = Some(token_id);
         Ok(answer)
     });
-    let (answer, version) = changed.ok_or_else(KlarnaError::authorization_not_found)??;
-    state.persist(version).await?;
-    Ok(axum::Json(answer).into_response())
+    stored(&state, changed).await
 }

@@ -229,6 +229,31 @@ fn offers(session: &StoredSession, category: &str) -> bool {
         .any(|c| c.get("identifier").and_then(Value::as_str) == Some(category))
 }
 
+/// A call that decides (`authorize`, `finalize`): its session (as it was before the
+/// call) and the call, once the page's data is applied; or, when the data broke a
+/// rule, the callback's answer naming the fields.
+enum Decision {
+    Go(String, Box<StoredSession>, WidgetCall),
+    Invalid(Response),
+}
+
+async fn decision(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Decision, KlarnaError> {
+    let (id, session) = bearer(state, headers)?;
+    let mut call = widget_call(body).await?;
+    let invalid_fields = apply_data(state, &id, call.data.take()).await?;
+    if !invalid_fields.is_empty() {
+        let answer = json!({"approved": false, "show_form": true});
+        return Ok(Decision::Invalid(
+            axum::Json(invalid(invalid_fields, answer)).into_response(),
+        ));
+    }
+    Ok(Decision::Go(id, Box::new(session), call))
+}
+
 /// `POST /kp/payments/v1/authorize`: the shopper's decision in the dialog. Approved
 /// with `auto_finalize: false`, the session waits for `finalize`; otherwise the same
 /// approval as the control endpoint's, and the callback's answer.
@@ -237,13 +262,10 @@ async fn authorize(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, KlarnaError> {
-    let (id, _) = bearer(&state, &headers)?;
-    let call = widget_call(body).await?;
-    let invalid_fields = apply_data(&state, &id, call.data).await?;
-    if !invalid_fields.is_empty() {
-        let answer = json!({"approved": false, "show_form": true});
-        return Ok(axum::Json(invalid(invalid_fields, answer)).into_response());
-    }
+    let (id, call) = match decision(&state, &headers, body).await? {
+        Decision::Go(id, _, call) => (id, call),
+        Decision::Invalid(answer) => return Ok(answer),
+    };
     let approved = call.approved.unwrap_or(false);
     let category = call.payment_method_category;
     if approved && call.auto_finalize == Some(false) {
@@ -275,13 +297,10 @@ async fn finalize(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, KlarnaError> {
-    let (id, session) = bearer(&state, &headers)?;
-    let call = widget_call(body).await?;
-    let invalid_fields = apply_data(&state, &id, call.data).await?;
-    if !invalid_fields.is_empty() {
-        let answer = json!({"approved": false, "show_form": true});
-        return Ok(axum::Json(invalid(invalid_fields, answer)).into_response());
-    }
+    let (id, session, call) = match decision(&state, &headers, body).await? {
+        Decision::Go(id, session, call) => (id, session, call),
+        Decision::Invalid(answer) => return Ok(answer),
+    };
     let Some(pending) = session.finalize_pending else {
         return Ok(axum::Json(json!({"approved": false, "show_form": true})).into_response());
     };
