@@ -250,6 +250,8 @@ async fn the_sdk_refuses_what_klarnas_refuses() {
                     P.load({ container: "#no-such-element", payment_method_category: category },
                         {}, () => {}));
                 names.no_category = thrown(() => P.load({ container }, {}, () => {}));
+                names.unknown_category = thrown(() =>
+                    P.load({ container, payment_method_category: "pay_by_cheque" }, {}, () => {}));
                 return names;"##,
                 vec![
                     json!(created.client_token.as_ref().unwrap().expose()),
@@ -268,6 +270,7 @@ async fn the_sdk_refuses_what_klarnas_refuses() {
                 "good_token": "nothing thrown",
                 "missing_container": "InvalidContainerSelectorError",
                 "no_category": "PaymentMethodCategoryNotProvidedError",
+                "unknown_category": "PaymentMethodCategoryNotSupportedError",
             })
         );
     })
