@@ -39,9 +39,14 @@ const FIELDS: [&str; 12] = [
     "cart",
 ];
 
+/// What a read must show after an update: `(key, value)` pairs.
+type Shown = Vec<(String, Value)>;
+/// The updates of one round that answered 204, by field: the task and what it set.
+type Landed = BTreeMap<&'static str, Vec<(usize, Shown)>>;
+
 /// The update body that sets field `field` to a value naming `tag`; and the part of the
 /// session a read must then show (`(key, value)` pairs).
-fn update_for(field: &str, tag: &str, round: usize) -> (Value, Vec<(String, Value)>) {
+fn update_for(field: &str, tag: &str, round: usize) -> (Value, Shown) {
     let body = match field {
         "merchant_reference1" | "merchant_reference2" | "merchant_data" | "design" => {
             json!({ field: tag })
@@ -124,10 +129,7 @@ async fn read(simulator: &SimulatorHandle, session: &str) -> Value {
 /// The fields whose value in `session` is none of the values `updates` set (each
 /// update that answered 204, by field): an update lost to a concurrent one leaves the
 /// value of an earlier round instead.
-fn lost_fields(
-    session: &Value,
-    updates: &BTreeMap<&str, Vec<(usize, Vec<(String, Value)>)>>,
-) -> Vec<String> {
+fn lost_fields(session: &Value, updates: &Landed) -> Vec<String> {
     let mut lost = Vec::new();
     for (field, candidates) in updates {
         let shown = candidates.iter().any(|(_, pairs)| {
@@ -176,7 +178,7 @@ async fn concurrent_updates_of_different_fields_all_land() {
                     (t, field, shown, answer)
                 })
                 .collect();
-            let mut landed: BTreeMap<&str, Vec<(usize, Vec<(String, Value)>)>> = BTreeMap::new();
+            let mut landed = Landed::new();
             for (t, field, shown, answer) in sent {
                 let status = answer.await.expect("the update ran");
                 // Every update is valid, and valid merged with any other: all answer 204.
