@@ -818,7 +818,7 @@ async fn authenticate(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    if presented != Some(state.authorization.as_str()) {
+    if !presents(presented, &state.authorization) {
         let mut response =
             KlarnaError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized")
                 .into_response();
@@ -829,6 +829,20 @@ async fn authenticate(
         return response;
     }
     next.run(request).await
+}
+
+/// Whether an `Authorization` header value presents the `expected` one (`Basic
+/// <credentials>`): RFC 9110 (11.1, 11.4) makes the scheme's name case-insensitive and
+/// puts one or more spaces after it; the credentials must match exactly.
+fn presents(presented: Option<&str>, expected: &str) -> bool {
+    let (Some((scheme, credentials)), Some((expected_scheme, expected_credentials))) = (
+        presented.and_then(|p| p.split_once(' ')),
+        expected.split_once(' '),
+    ) else {
+        return false;
+    };
+    scheme.eq_ignore_ascii_case(expected_scheme)
+        && credentials.trim_start_matches(' ') == expected_credentials
 }
 
 /// Klarna's rate limits, for Klarna's endpoints (the control endpoints are exempt).
