@@ -49,6 +49,7 @@ mod store;
 
 pub use authorizations::{AUTHORIZATION_LIFETIME, Approval, Authorized};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use connection::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use errors::KlarnaError;
 pub use faults::{Close, Fault, FaultRecord, InvalidFault, MAX_DELAY, MAX_FAULTS, Operation};
 pub use rate_limit::RateLimit;

@@ -1,10 +1,12 @@
 //! `cargo run -p klarna-simulator -- [--port N] [--host IP] [--username U] [--password P]
 //! [--rate-limit playground|production] [--max-sessions N] [--state-file PATH]
-//! [--request-log N] [--allow-callback-host HOST]... [--fault SPEC]...`
+//! [--request-log N] [--header-read-timeout SECS] [--idle-timeout SECS]
+//! [--max-connections N] [--allow-callback-host HOST]... [--fault SPEC]...`
 
 use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use klarna_simulator::{
     DEFAULT_PASSWORD, DEFAULT_USERNAME, Fault, RateLimit, Simulator, SimulatorBuilder,
@@ -13,6 +15,8 @@ use klarna_simulator::{
 const USAGE: &str = "usage: klarna-simulator [--port N] [--host IP] [--username U] [--password P]
                         [--rate-limit playground|production] [--max-sessions N]
                         [--state-file PATH] [--request-log N]
+                        [--header-read-timeout SECS] [--idle-timeout SECS]
+                        [--max-connections N]
                         [--allow-callback-host HOST]... [--fault SPEC]...
 
 Serves Klarna's Payments API on 127.0.0.1 (port 0, the default, picks a free one), and
@@ -21,6 +25,18 @@ the browser library that stands in for Klarna's at /kp/lib/v1/api.js.
   --state-file PATH  keep the sessions in PATH and PATH.journal (loaded at start; every
                      change on disk before it is answered)
   --request-log N    how many requests GET /simulator/v1/requests keeps (default 1000)
+  --header-read-timeout SECS
+                     a request's head must arrive within SECS (default 10; a first
+                     request from the connection's start, a later one from its first
+                     byte), and its body within SECS of the first read; a late
+                     connection is closed without an answer
+  --idle-timeout SECS
+                     close a kept-alive connection with no next request for SECS
+                     (default 60)
+  --max-connections N
+                     serve at most N connections at once (default 512); more wait
+                     (queued, not refused) while idle connections are closed to make
+                     room and stalled ones time out
   --allow-callback-host HOST
                      also send Klarna's authorization callback (merchant_urls.authorization)
                      to this host name or IP; repeatable (default: loopback hosts only)
@@ -72,6 +88,19 @@ fn parse(args: impl Iterator<Item = String>) -> Result<SimulatorBuilder, Option<
             "--state-file" => builder.state_file(value),
             "--allow-callback-host" => builder.allow_callback_host(value),
             "--request-log" => builder.request_log(value.parse().map_err(|_| invalid("a number"))?),
+            "--header-read-timeout" => {
+                builder.header_read_timeout(seconds(&value).ok_or_else(|| invalid("seconds"))?)
+            }
+            "--idle-timeout" => {
+                builder.idle_timeout(seconds(&value).ok_or_else(|| invalid("seconds"))?)
+            }
+            "--max-connections" => builder.max_connections(
+                value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| invalid("a number from 1"))?,
+            ),
             "--fault" => builder.fault(
                 value
                     .parse::<Fault>()
@@ -89,6 +118,14 @@ fn parse(args: impl Iterator<Item = String>) -> Result<SimulatorBuilder, Option<
         };
     }
     Ok(builder.credentials(username, password))
+}
+
+/// A positive, finite number of seconds (`2`, `0.5`).
+fn seconds(value: &str) -> Option<Duration> {
+    let seconds: f64 = value.parse().ok()?;
+    (seconds > 0.0)
+        .then(|| Duration::try_from_secs_f64(seconds).ok())
+        .flatten()
 }
 
 /// Waits for Ctrl-C or, on Unix, SIGTERM (as `docker stop` and CI runners send).
@@ -195,5 +232,36 @@ mod tests {
             "{message}"
         );
         assert!(parse(args(&["--request-log", "many"])).is_err());
+    }
+
+    #[test]
+    fn connection_limits_are_read_and_mistakes_are_explained() {
+        assert!(
+            parse(args(&[
+                "--header-read-timeout",
+                "2.5",
+                "--idle-timeout",
+                "30",
+                "--max-connections",
+                "100",
+            ]))
+            .is_ok()
+        );
+        for (flag, value, expected) in [
+            ("--header-read-timeout", "0", "takes seconds"),
+            ("--header-read-timeout", "-1", "takes seconds"),
+            ("--idle-timeout", "soon", "takes seconds"),
+            ("--idle-timeout", "inf", "takes seconds"),
+            ("--idle-timeout", "NaN", "takes seconds"),
+            ("--max-connections", "0", "takes a number from 1"),
+            ("--max-connections", "lots", "takes a number from 1"),
+        ] {
+            let Err(Some(message)) = parse(args(&[flag, value])) else {
+                panic!("{flag} {value} is refused");
+            };
+            assert!(message.contains(expected), "{message}");
+        }
+        assert_eq!(seconds("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(seconds("1e400"), None);
     }
 }

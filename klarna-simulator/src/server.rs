@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path as FilePath, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -23,7 +23,7 @@ use crate::callback::CallbackHosts;
 use crate::checks::random_uuid;
 use crate::client_token::TokenSigner;
 use crate::clock::{Clock, SystemClock};
-use crate::connection::{ConnectionControl, CutBody, SimListener};
+use crate::connection::{self, ConnectionControl, ConnectionLimits, CutBody, SimListener};
 use crate::control;
 use crate::errors::{KlarnaError, PendingError};
 use crate::faults::{Close, Fault, FaultRecord, FaultSet, InvalidFault, Operation, PathId};
@@ -66,6 +66,7 @@ pub struct SimulatorBuilder {
     state_file: Option<PathBuf>,
     request_log: usize,
     callback_hosts: Vec<String>,
+    connections: ConnectionLimits,
 }
 
 /// Entry point: [`Simulator::builder`] or [`Simulator::start`].
@@ -74,7 +75,8 @@ pub struct Simulator;
 impl Simulator {
     /// A builder with the defaults: 127.0.0.1, a free port, default credentials, no
     /// rate limit, 100 000 sessions, 48-hour sessions, the system clock, no faults, no
-    /// state file, the last 1000 requests logged.
+    /// state file, the last 1000 requests logged; a request's head within 10 s, idle
+    /// connections closed after 60 s, at most 512 connections at once.
     pub fn builder() -> SimulatorBuilder {
         SimulatorBuilder {
             username: DEFAULT_USERNAME.into(),
@@ -88,6 +90,7 @@ impl Simulator {
             state_file: None,
             request_log: DEFAULT_REQUEST_LOG,
             callback_hosts: Vec::new(),
+            connections: ConnectionLimits::default(),
         }
     }
 
@@ -174,6 +177,36 @@ impl SimulatorBuilder {
         self
     }
 
+    /// How long a request's head may take to arrive (default
+    /// [`DEFAULT_HEADER_READ_TIMEOUT`](crate::DEFAULT_HEADER_READ_TIMEOUT), 10 s): a
+    /// connection's first request from the moment the connection is taken up, a later
+    /// one from its first byte. A request's body must then arrive within the same time
+    /// of the simulator's first read of it. A connection whose head or body is late is
+    /// closed without an answer. Taken between 1 ms and a year.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.connections.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a kept-alive connection may wait for the first byte of its next
+    /// request before it is closed (default
+    /// [`DEFAULT_IDLE_TIMEOUT`](crate::DEFAULT_IDLE_TIMEOUT), 60 s). Taken between 1 ms
+    /// and a year.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.connections.idle_timeout = timeout;
+        self
+    }
+
+    /// The most connections served at once (default
+    /// [`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS), 512; at least 1).
+    /// Beyond it a new connection is not refused but queued until one ends; while one
+    /// waits, idle kept-alive connections are closed to make room, and stalled ones make
+    /// room within the header-read timeout.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.connections.max_connections = max;
+        self
+    }
+
     /// Binds and starts serving in the background.
     pub async fn start(self) -> std::io::Result<SimulatorHandle> {
         let faults = FaultSet::default();
@@ -228,8 +261,8 @@ impl SimulatorBuilder {
                 .map_err(std::io::Error::other)??;
         }
         let (stop, stopped) = oneshot::channel::<()>();
-        let app =
-            router(Arc::clone(&state)).into_make_service_with_connect_info::<ConnectionControl>();
+        let app = router(Arc::clone(&state));
+        let limits = self.connections;
         let sweeper_state = Arc::clone(&state);
         let task = tokio::spawn(async move {
             let sweeper = tokio::spawn(async move {
@@ -239,15 +272,11 @@ impl SimulatorBuilder {
                     sweeper_state.store.evict_expired(sweeper_state.clock.now());
                 }
             });
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
+            connection::serve(listener, app, limits, async {
+                let _ = stopped.await;
+            })
+            .await;
             sweeper.abort();
-            if let Err(error) = served {
-                tracing::error!(%error, "simulator stopped");
-            }
         });
         Ok(SimulatorHandle {
             base_url: format!("http://{address}"),
