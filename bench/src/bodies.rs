@@ -21,6 +21,18 @@ pub fn create(lines: usize) -> Value {
     })
 }
 
+/// The authorization token an order call is made with (in a checkout, from the browser
+/// widget's `authorize` callback): the shape of Klarna's, a UUID.
+pub const AUTHORIZATION_TOKEN: &str = "b4bd3423-24e3-4a25-8d1b-42fcbd1c3a2f";
+
+/// An order body for the purchase of [`create`]`(lines)`: the same cart, as the shopper
+/// approved it (`order_create` has no `intent`).
+pub fn order(lines: usize) -> Value {
+    let mut body = create(lines);
+    body.as_object_mut().unwrap().remove("intent");
+    body
+}
+
 /// An update body replacing the cart with `lines` lines.
 pub fn update(lines: usize) -> Value {
     json!({

@@ -8,6 +8,19 @@ use tokio::net::{TcpListener, TcpStream};
 
 pub const CREATED: &str = r#"{"session_id":"0b1d9815-165e-42e2-8867-35bc03789e00","client_token":"eyJhbGciOiJIUzI1NiJ9.eyJzZXNzaW9uX2lkIjoiMGIxZCJ9.c2lnbmF0dXJl","payment_method_categories":[{"identifier":"pay_now","name":"Pay now.","asset_urls":{"descriptive":"https://x.klarnacdn.net/d.svg","standard":"https://x.klarnacdn.net/s.svg"}},{"identifier":"pay_later","name":"Pay later.","asset_urls":{"descriptive":"https://x.klarnacdn.net/d.svg","standard":"https://x.klarnacdn.net/s.svg"}}]}"#;
 
+/// What placing an order answers (`order`), shaped like the spec's example: the order id,
+/// the redirect page, the fraud decision and the payment method the shopper was approved
+/// for.
+pub const ORDER: &str = r#"{"order_id":"3eaeb557-5e30-47f8-b840-b8d987f5945d","redirect_url":"https://payments.klarna.com/redirect/3eaeb557-5e30-47f8-b840-b8d987f5945d","fraud_status":"ACCEPTED","authorized_payment_method":{"type":"invoice","number_of_days":30}}"#;
+
+/// The bytes of each answer.
+struct Replies {
+    created: Vec<u8>,
+    read: Vec<u8>,
+    updated: Vec<u8>,
+    order: Vec<u8>,
+}
+
 /// Starts the server on 127.0.0.1 with a free port; `read_body` is the JSON a read
 /// returns. Also returns the CPU clock of the server's thread, whose allocations are
 /// not counted (see `counting`).
@@ -23,11 +36,13 @@ pub fn start(read_body: String) -> (SocketAddr, libc::clockid_t) {
         runtime.block_on(async move {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send((listener.local_addr().unwrap(), clock)).unwrap();
-            let created = answer("200 OK", CREATED);
-            let read = answer("200 OK", &read_body);
-            let updated =
-                b"HTTP/1.1 204 No Content\r\nKlarna-Correlation-Id: bench\r\n\r\n".to_vec();
-            let replies = std::sync::Arc::new((created, read, updated));
+            let replies = std::sync::Arc::new(Replies {
+                created: answer("200 OK", CREATED),
+                read: answer("200 OK", &read_body),
+                updated: b"HTTP/1.1 204 No Content\r\nKlarna-Correlation-Id: bench\r\n\r\n"
+                    .to_vec(),
+                order: answer("200 OK", ORDER),
+            });
             loop {
                 let (stream, _) = listener.accept().await.unwrap();
                 let _ = stream.set_nodelay(true);
@@ -46,7 +61,7 @@ fn answer(status: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn serve(mut stream: TcpStream, replies: std::sync::Arc<(Vec<u8>, Vec<u8>, Vec<u8>)>) {
+async fn serve(mut stream: TcpStream, replies: std::sync::Arc<Replies>) {
     let mut buffer = vec![0u8; 64 * 1024];
     let mut filled = 0;
     loop {
@@ -67,9 +82,15 @@ async fn serve(mut stream: TcpStream, replies: std::sync::Arc<(Vec<u8>, Vec<u8>,
                 break;
             }
             let reply = match (request.method, request.path) {
-                (Some("POST"), Some("/payments/v1/sessions")) => &replies.0,
-                (Some("GET"), _) => &replies.1,
-                _ => &replies.2,
+                (Some("POST"), Some("/payments/v1/sessions")) => &replies.created,
+                (Some("POST"), Some(path))
+                    if path.starts_with("/payments/v1/authorizations/")
+                        && path.ends_with("/order") =>
+                {
+                    &replies.order
+                }
+                (Some("GET"), _) => &replies.read,
+                _ => &replies.updated,
             };
             if stream.write_all(reply).await.is_err() {
                 return;

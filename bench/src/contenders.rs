@@ -1,11 +1,13 @@
-//! The three (four) clients under test, each doing create → read → update.
+//! The three (four) clients under test, each doing create → read → update of a session,
+//! then placing the order of its authorization.
 
 use std::time::{Duration, Instant};
 
 use klarna_ogen::apis::configuration::Configuration;
-use klarna_ogen::apis::sessions_api;
+use klarna_ogen::apis::{orders_api, sessions_api};
 use serde_json::Value;
 
+use crate::bodies::AUTHORIZATION_TOKEN;
 use crate::plain;
 
 pub const USER: &str = "bench";
@@ -14,14 +16,20 @@ pub const PASSWORD: &str = "bench-secret";
 /// How many contenders there are.
 pub const COUNT: usize = 4;
 
+/// The calls of an iteration, in order: what [`Contender::iteration`] times.
+pub const CALLS: [&str; 4] = ["create", "read", "update", "order"];
+
 /// Request bodies, typed for each contender from the same JSON.
 pub struct Bodies {
     ours_create: klarna_payments::types::SessionCreate,
     ours_update: klarna_payments::types::SessionUpdate,
+    ours_order: klarna_payments::types::OrderCreate,
     plain_create: plain::SessionCreate,
     plain_update: plain::SessionUpdate,
+    plain_order: plain::OrderCreate,
     ogen_create: klarna_ogen::models::SessionCreate,
     ogen_update: klarna_ogen::models::SessionUpdate,
+    ogen_order: klarna_ogen::models::OrderCreate,
 }
 
 fn typed<T: serde::de::DeserializeOwned>(value: &Value) -> T {
@@ -29,14 +37,17 @@ fn typed<T: serde::de::DeserializeOwned>(value: &Value) -> T {
 }
 
 impl Bodies {
-    pub fn new(create: &Value, update: &Value) -> Self {
+    pub fn new(create: &Value, update: &Value, order: &Value) -> Self {
         Self {
             ours_create: typed(create),
             ours_update: typed(update),
+            ours_order: typed(order),
             plain_create: typed(create),
             plain_update: typed(update),
+            plain_order: typed(order),
             ogen_create: typed(create),
             ogen_update: typed(update),
+            ogen_order: typed(order),
         }
     }
 }
@@ -114,9 +125,9 @@ impl Contender {
         }
     }
 
-    /// create → read → update; the latency of each.
-    pub async fn iteration(&self, bodies: &Bodies) -> [Duration; 3] {
-        let mut times = [Duration::ZERO; 3];
+    /// create → read → update → order; the latency of each (in [`CALLS`] order).
+    pub async fn iteration(&self, bodies: &Bodies) -> [Duration; CALLS.len()] {
+        let mut times = [Duration::ZERO; CALLS.len()];
         let started = Instant::now();
         let id = self.create(bodies).await;
         times[0] = started.elapsed();
@@ -126,12 +137,15 @@ impl Contender {
         let started = Instant::now();
         self.update(&id, bodies).await;
         times[2] = started.elapsed();
+        let started = Instant::now();
+        self.order(AUTHORIZATION_TOKEN, bodies).await;
+        times[3] = started.elapsed();
         times
     }
 
-    /// Every contender gets an owned body for each create and update, as an application
-    /// that builds its body per call hands it over (the typed clients take ownership;
-    /// the prebuilt bodies are cloned to stand for that building).
+    /// Every contender gets an owned body for each create, update and order, as an
+    /// application that builds its body per call hands it over (the typed clients take
+    /// ownership; the prebuilt bodies are cloned to stand for that building).
     async fn create(&self, bodies: &Bodies) -> String {
         match self {
             Contender::Baseline(b) => {
@@ -214,6 +228,44 @@ impl Contender {
                 sessions_api::update_credit_session(config, id, bodies.ogen_update.clone())
                     .await
                     .unwrap();
+            }
+        }
+    }
+
+    /// Places the order of an approved authorization: a create like the session's, on
+    /// `/payments/v1/authorizations/{token}/order`, answered with an `order`.
+    async fn order(&self, token: &str, bodies: &Bodies) {
+        match self {
+            Contender::Baseline(b) => {
+                let owned = b.owned_bodies.then(|| bodies.plain_order.clone());
+                let response = b
+                    .http
+                    .post(format!(
+                        "{}/payments/v1/authorizations/{token}/order",
+                        b.base
+                    ))
+                    .basic_auth(USER, Some(PASSWORD))
+                    .json(owned.as_ref().unwrap_or(&bodies.plain_order))
+                    .send()
+                    .await
+                    .unwrap()
+                    .error_for_status()
+                    .unwrap();
+                std::hint::black_box(response.json::<plain::Order>().await.unwrap());
+            }
+            Contender::Ours(c) | Contender::OursUnchecked(c) => {
+                std::hint::black_box(
+                    c.create_order(token, bodies.ours_order.clone())
+                        .await
+                        .unwrap(),
+                );
+            }
+            Contender::Generator(config) => {
+                std::hint::black_box(
+                    orders_api::create_order(config, token, bodies.ogen_order.clone())
+                        .await
+                        .unwrap(),
+                );
             }
         }
     }

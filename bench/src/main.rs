@@ -1,10 +1,12 @@
 //! The runner behind `cargo xtask bench`; each mode prints one JSON object.
 //!
-//! - `client ITERATIONS ROUNDS`: create/read/update loops against a canned loopback
-//!   server at concurrency 1 and 64, every contender in every round, order rotated;
-//!   throughput, latency, allocations and CPU time per request, and each contender's
-//!   throughput relative to the baseline and to the openapi-generator client as the
-//!   median (and quartiles) of the ratios of batches run in the same round.
+//! - `client ITERATIONS ROUNDS`: create/read/update/order loops against a canned
+//!   loopback server at concurrency 1 and 64, every contender in every round, order
+//!   rotated; throughput, latency, allocations and CPU time per request, and each
+//!   contender's throughput relative to the baseline and to the openapi-generator
+//!   client as the median (and quartiles) of the ratios of batches run in the same
+//!   round; and per call (`by_call`), its median latency and the baseline's median
+//!   latency of the same call over it, again as the median of same-round ratios.
 //! - `codec ITERATIONS`: encode a create body and decode a read answer, 3 and 1000
 //!   lines, generated types against plain serde structs, alternating; and the
 //!   pre-send checks of the create body (schema alone, and schema and arithmetic).
@@ -24,7 +26,7 @@ mod stats;
 
 use std::time::{Duration, Instant};
 
-use contenders::{Bodies, Contender};
+use contenders::{Bodies, CALLS, Contender};
 use serde_json::{Value, json};
 use stats::{Costs, Samples, Spread};
 
@@ -83,7 +85,7 @@ async fn run_batch(
                 tokio::spawn(async move { iterations_of(&contender, &bodies, per_task).await })
             })
             .collect();
-        let mut latencies = Vec::with_capacity(per_task * concurrency * 3);
+        let mut latencies = Vec::with_capacity(per_task * concurrency * CALLS.len());
         for task in tasks {
             latencies.extend(task.await.unwrap());
         }
@@ -99,10 +101,10 @@ async fn run_batch(
     (latencies, wall, costs)
 }
 
-/// `count` create → read → update iterations of `contender`, one after another: the
-/// latency of each call.
+/// `count` create → read → update → order iterations of `contender`, one after
+/// another: the latency of each call.
 async fn iterations_of(contender: &Contender, bodies: &Bodies, count: usize) -> Vec<Duration> {
-    let mut latencies = Vec::with_capacity(count * 3);
+    let mut latencies = Vec::with_capacity(count * CALLS.len());
     for _ in 0..count {
         latencies.extend(contender.iteration(bodies).await);
     }
@@ -113,7 +115,11 @@ async fn client(iterations: usize, rounds: usize) -> Value {
     let (address, server_clock) = canned::start(bodies::read(3).to_string());
     let base = format!("http://{address}");
     let contenders = Contender::all(&base);
-    let bodies = std::sync::Arc::new(Bodies::new(&bodies::create(3), &bodies::update(3)));
+    let bodies = std::sync::Arc::new(Bodies::new(
+        &bodies::create(3),
+        &bodies::update(3),
+        &bodies::order(3),
+    ));
     let mut results = Vec::new();
     for concurrency in [1usize, 64] {
         // At concurrency 1 every thread of the runner, the canned server's included,
@@ -158,12 +164,33 @@ async fn client(iterations: usize, rounds: usize) -> Value {
         // the openapi-generator client (the last): their median is what the targets use.
         let baseline = samples[0].rounds.clone();
         let generator = samples[contenders.len() - 1].rounds.clone();
+        // Per call: the baseline's median latency of the call over this contender's, in
+        // the same round (above 1 when this contender's call is quicker), as the
+        // throughput ratios above read.
+        let call = |samples: &Samples, call: usize| -> Vec<f64> {
+            samples
+                .call_rounds
+                .iter()
+                .map(|round| round[call])
+                .collect()
+        };
+        let baseline_calls: Vec<Vec<f64>> =
+            (0..CALLS.len()).map(|c| call(&samples[0], c)).collect();
         for (contender, samples) in contenders.iter().zip(samples) {
+            let by_call: Vec<Value> = (0..CALLS.len())
+                .map(|c| {
+                    json!({
+                        "call": CALLS[c],
+                        "vs_baseline": Spread::of_paired(&baseline_calls[c], &call(&samples, c)),
+                    })
+                })
+                .collect();
             results.push(json!({
                 "contender": contender.name(),
                 "concurrency": concurrency,
                 "vs_baseline": Spread::of_paired(&samples.rounds, &baseline),
                 "vs_generator": Spread::of_paired(&samples.rounds, &generator),
+                "by_call": by_call,
                 "summary": samples.summary(),
             }));
         }
@@ -176,7 +203,11 @@ async fn client(iterations: usize, rounds: usize) -> Value {
 async fn one(index: usize, concurrency: usize, iterations: usize) -> Value {
     let (address, server_clock) = canned::start(bodies::read(3).to_string());
     let contender = Contender::new(index, &format!("http://{address}"));
-    let bodies = std::sync::Arc::new(Bodies::new(&bodies::create(3), &bodies::update(3)));
+    let bodies = std::sync::Arc::new(Bodies::new(
+        &bodies::create(3),
+        &bodies::update(3),
+        &bodies::order(3),
+    ));
     // As in `client`.
     pin_all(concurrency == 1);
     run_batch(

@@ -48,6 +48,36 @@ pub struct SessionCreate {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MerchantUrls {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OrderCreate {
+    pub purchase_country: String,
+    pub purchase_currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    pub order_amount: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_tax_amount: Option<i64>,
+    pub order_lines: Vec<OrderLine>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_reference1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_reference2: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_urls: Option<MerchantUrls>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_capture: Option<bool>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SessionUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_reference1: Option<String>,
@@ -95,4 +125,20 @@ pub struct SessionRead {
     pub merchant_reference2: Option<String>,
     pub order_lines: Option<Vec<OrderLine>>,
     pub payment_method_categories: Option<Vec<PaymentMethodCategory>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuthorizedPaymentMethod {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub number_of_days: Option<i32>,
+    pub number_of_installments: Option<i32>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Order {
+    pub order_id: String,
+    pub redirect_url: Option<String>,
+    pub fraud_status: Option<String>,
+    pub authorized_payment_method: Option<AuthorizedPaymentMethod>,
 }

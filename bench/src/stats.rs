@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::contenders::CALLS;
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
     pub requests: usize,
@@ -11,8 +13,9 @@ pub struct Summary {
     pub per_second: f64,
     pub p50_us: f64,
     pub p99_us: f64,
-    /// The median latency of creates, reads and updates apart.
-    pub p50_by_call_us: [f64; 3],
+    /// The median latency of each call of an iteration apart (creates, reads, updates,
+    /// orders: `contenders::CALLS`).
+    pub p50_by_call_us: [f64; CALLS.len()],
     /// Heap allocations per request (client side, harness included: under 0.05).
     pub allocs_per_request: f64,
     pub alloc_bytes_per_request: f64,
@@ -36,12 +39,34 @@ pub struct Samples {
     costs: Costs,
     /// Requests per second of each round's batch, in round order.
     pub rounds: Vec<f64>,
+    /// The median latency (µs) of each call of an iteration in each round's batch, in
+    /// round order: for comparing one call between contenders, round by round.
+    pub call_rounds: Vec<[f64; CALLS.len()]>,
+}
+
+/// The median latency (µs) of each call apart; `latencies` come in iterations, each
+/// call's in `CALLS` order.
+fn p50_by_call(latencies: &[Duration]) -> [f64; CALLS.len()] {
+    std::array::from_fn(|call| {
+        let mut apart: Vec<Duration> = latencies
+            .iter()
+            .skip(call)
+            .step_by(CALLS.len())
+            .copied()
+            .collect();
+        apart.sort_unstable();
+        apart
+            .get(apart.len() / 2)
+            .map(|d| d.as_secs_f64() * 1e6)
+            .unwrap_or(f64::NAN)
+    })
 }
 
 impl Samples {
     pub fn add(&mut self, latencies: Vec<Duration>, wall: Duration) {
         self.rounds
             .push(latencies.len() as f64 / wall.as_secs_f64());
+        self.call_rounds.push(p50_by_call(&latencies));
         self.latencies.extend(latencies);
         self.busy += wall;
     }
@@ -53,21 +78,7 @@ impl Samples {
     }
 
     pub fn summary(mut self) -> Summary {
-        // Latencies come in create, read, update triples.
-        let p50_by_call_us = [0, 1, 2].map(|call| {
-            let mut apart: Vec<Duration> = self
-                .latencies
-                .iter()
-                .skip(call)
-                .step_by(3)
-                .copied()
-                .collect();
-            apart.sort_unstable();
-            apart
-                .get(apart.len() / 2)
-                .map(|d| d.as_secs_f64() * 1e6)
-                .unwrap_or(f64::NAN)
-        });
+        let p50_by_call_us = p50_by_call(&self.latencies);
         self.latencies.sort_unstable();
         let at = |q: f64| {
             let index = ((self.latencies.len() as f64 - 1.0) * q).round() as usize;

@@ -13,6 +13,10 @@ use serde_json::Value;
 const BEGIN: &str = "<!-- bench:begin -->";
 const END: &str = "<!-- bench:end -->";
 
+/// The calls of one client-bench iteration, in the order of the runner's
+/// `p50_by_call_us` (`bench/src/contenders.rs`, `CALLS`).
+const CALLS: [&str; 4] = ["create", "read", "update", "order"];
+
 /// Runs every measurement and updates BENCHMARKS.md.
 pub fn run(root: &Path, quick: bool) -> Result<String, String> {
     let bench_dir = root.join("target").join("bench");
@@ -361,7 +365,7 @@ fn render(
         if quick { " --quick" } else { "" }
     ));
     out.push_str(&format!(
-        "### Client overhead (canned loopback server; {} rounds × {} create/read/update iterations per contender, order rotated)\n\n\
+        "### Client overhead (canned loopback server; {} rounds × {} create/read/update/order iterations per contender, order rotated)\n\n\
          The ratios are medians over the rounds of the ratio of two batches run in the same round \
          (quartiles in brackets), so that the machine's drift between rounds cancels out. \
          Allocations and CPU time are the client side's: the canned server's thread is excluded.\n\n",
@@ -394,6 +398,43 @@ fn render(
             ratio(row, "vs_generator"),
             f(&s["allocs_per_request"]),
             f(&s["cpu_us_per_request"]),
+        ));
+    }
+    out.push_str(
+        "\n### Per call: placing the order next to opening the session\n\n\
+         Median latency of each call in the same batches as above; *vs baseline* is the median over \
+         the rounds of the baseline's median latency of the same call over the contender's \
+         (above 1: quicker than the baseline), quartiles in brackets. At concurrency 1 a call's \
+         latency is its cost (one CPU, nothing else waiting); at 64 it is mostly the wait behind \
+         the other 63 callers, so the ratios there say little about one call.\n\n\
+         | contender | concurrency | create p50 µs | create vs baseline | order p50 µs | order vs baseline |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    let by_call = |row: &Value, call: &str| {
+        let index = CALLS.iter().position(|c| *c == call);
+        let p50 = index.map_or(f64::NAN, |i| f(&row["summary"]["p50_by_call_us"][i]));
+        let spread = row["by_call"]
+            .as_array()
+            .and_then(|calls| calls.iter().find(|c| c["call"] == call))
+            .map(|c| c["vs_baseline"].clone())
+            .unwrap_or(Value::Null);
+        (
+            p50,
+            format!(
+                "{:.2}× [{:.2}–{:.2}]",
+                f(&spread["median"]),
+                f(&spread["q1"]),
+                f(&spread["q3"])
+            ),
+        )
+    };
+    for row in &rows {
+        let (create, create_ratio) = by_call(row, "create");
+        let (order, order_ratio) = by_call(row, "order");
+        out.push_str(&format!(
+            "| {} | {} | {create:.1} | {create_ratio} | {order:.1} | {order_ratio} |\n",
+            row["contender"].as_str().unwrap_or("?"),
+            row["concurrency"],
         ));
     }
     let ours = "klarna-payments";
@@ -606,7 +647,14 @@ mod tests {
                     "contender": name, "concurrency": c,
                     "vs_baseline": {"median": 0.97, "q1": 0.9, "q3": 1.01},
                     "vs_generator": {"median": 1.02, "q1": 0.95, "q3": 1.05},
+                    "by_call": [
+                        {"call": "create", "vs_baseline": {"median": 0.96, "q1": 0.95, "q3": 0.97}},
+                        {"call": "read", "vs_baseline": {"median": 1.0, "q1": 1.0, "q3": 1.0}},
+                        {"call": "update", "vs_baseline": {"median": 1.0, "q1": 1.0, "q3": 1.0}},
+                        {"call": "order", "vs_baseline": {"median": 0.94, "q1": 0.93, "q3": 0.96}}
+                    ],
                     "summary": {"per_second": 1000.0, "p50_us": 90.0, "p99_us": 150.0,
+                                "p50_by_call_us": [26.0, 25.0, 24.0, 23.5],
                                 "allocs_per_request": 80.0, "cpu_us_per_request": 30.0,
                                 "alloc_bytes_per_request": 20000.0},
                     "peak_rss_kib": 14000,
@@ -641,6 +689,7 @@ mod tests {
         for expected in [
             "| klarna-payments | 64 | 1000 | 90 | 150 | 0.97× [0.90–1.01] | 1.02× [0.95–1.05] | 80.0 | 30.0 |",
             "| klarna-payments | 13.7 | 80.0 | 20000 |",
+            "| klarna-payments | 1 | 26.0 | 0.96× [0.95–0.97] | 23.5 | 0.94× [0.93–0.96] |",
             "| 3 | 1000 | 990 | 1.01× | 3000 | 2500 | 1.20× | 700 | 800 | 0.80× | 0.00 |",
             "| client ≥ 0.95× baseline, concurrency 64 | 0.97× | met |",
             "| client ≥ 1.0× openapi-generator, concurrency 1 | 1.02× | met |",
