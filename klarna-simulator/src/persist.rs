@@ -257,7 +257,7 @@ impl Persister {
         let mut lines: Vec<u8> = Vec::with_capacity(changes.sessions.len() * 1024);
         for (id, entry) in &changes.sessions {
             match entry {
-                Some(entry) => lines.extend_from_slice(saved_form(id, entry)?.as_bytes()),
+                Some(entry) => lines.extend_from_slice(line(id, entry)?.as_bytes()),
                 None => serde_json::to_writer(&mut lines, &serde_json::json!({"removed": id}))?,
             }
             lines.push(b'\n');
@@ -295,7 +295,7 @@ impl Persister {
             if n > 0 {
                 out.write_all(b",")?;
             }
-            let saved = saved_form(id, entry)?;
+            let saved = line(id, entry)?;
             bytes += saved.len() as u64 + 1;
             out.write_all(saved.as_bytes())?;
         }
@@ -324,16 +324,12 @@ impl Persister {
     }
 }
 
-/// A session's line in the files: computed once per change, kept with the session.
-fn saved_form<'a>(id: &str, entry: &'a Entry) -> io::Result<&'a str> {
-    if let Some(saved) = entry.saved_form.get() {
-        return Ok(saved);
-    }
-    let form = serde_json::to_string(&SessionOut {
+/// A session's line in the files (in the snapshot's list, or the journal).
+fn line(id: &str, entry: &Entry) -> io::Result<String> {
+    Ok(serde_json::to_string(&SessionOut {
         session_id: id,
         session: &entry.session,
-    })?;
-    Ok(entry.saved_form.get_or_init(|| form.into_boxed_str()))
+    })?)
 }
 
 #[cfg(test)]

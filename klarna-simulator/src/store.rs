@@ -1,12 +1,11 @@
 //! Sessions in memory: safe under concurrency, bounded in count, expired ones evicted.
 //! The lock is a std `Mutex`, held only for map operations and never across an `.await`.
 //! Every change bumps a version number, so that a persisted snapshot can say which
-//! changes it holds; sessions sit behind `Arc`s so that taking a snapshot copies
-//! pointers, not bodies, and each keeps its JSON form once a snapshot has needed it, so
-//! that a snapshot serialises only the sessions changed since the last one.
+//! changes it holds; sessions sit behind `Arc`s so that taking a snapshot (or the
+//! journal's list of changes) copies pointers, not bodies.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -142,24 +141,13 @@ pub enum Removal {
     Missing,
 }
 
-/// A session as held, with its JSON form for the state file once computed.
-#[derive(Debug)]
+/// A session as held. (Its state-file form is not kept: with 100,000 sessions it
+/// doubled the simulator's memory; writing the form again costs a compaction a few
+/// hundred milliseconds.)
+#[derive(Clone, Debug)]
 pub struct Entry {
     /// The session.
     pub session: StoredSession,
-    /// The session's state-file form, computed by the first snapshot that needs it and
-    /// dropped on every change (never computed without a state file).
-    pub saved_form: OnceLock<Box<str>>,
-}
-
-impl Clone for Entry {
-    /// A copy to change: without the saved form, which the change makes stale.
-    fn clone(&self) -> Self {
-        Self {
-            session: self.session.clone(),
-            saved_form: OnceLock::new(),
-        }
-    }
 }
 
 #[derive(Default)]
@@ -291,13 +279,7 @@ impl Store {
         if let Some(authorization) = &session.authorization {
             inner.tokens.insert(authorization.token.clone(), id.clone());
         }
-        inner.sessions.insert(
-            id,
-            Arc::new(Entry {
-                session,
-                saved_form: OnceLock::new(),
-            }),
-        );
+        inner.sessions.insert(id, Arc::new(Entry { session }));
         inner.version += 1;
         inner.version
     }
@@ -329,7 +311,6 @@ impl Store {
                 // Copies the session only if a snapshot being written still holds it.
                 let entry = Arc::make_mut(held);
                 change(&mut entry.session);
-                entry.saved_form = OnceLock::new();
                 let token = entry
                     .session
                     .authorization
@@ -370,10 +351,7 @@ impl Store {
             Err(error) => return Some(Err(error)),
         };
         let token = copy.authorization.as_ref().map(|a| a.token.clone());
-        *held = Arc::new(Entry {
-            session: copy,
-            saved_form: OnceLock::new(),
-        });
+        *held = Arc::new(Entry { session: copy });
         if let Some(token) = token {
             inner.tokens.insert(token, id.to_owned());
         }
