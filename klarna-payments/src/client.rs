@@ -686,6 +686,9 @@ impl Client {
                 }
             }
             Failure::Transport(source) => {
+                // reqwest's error names the request's URL, which holds the session id or
+                // the authorization token (a credential): never kept.
+                let source = source.without_url();
                 let timeout = source.is_timeout();
                 let context = if timeout {
                     "no answer from Klarna in time"

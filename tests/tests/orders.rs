@@ -549,3 +549,60 @@ async fn every_documented_answer_maps_to_the_error_and_no_text_shows_the_token()
     );
     assert!(!shown.contains("SECRET"), "the token shows in:\n{shown}");
 }
+
+/// A broken exchange (the connection cut before the answer, or nobody listening) is an
+/// error that quotes neither the token nor the URL holding it; reqwest's own error would.
+#[tokio::test]
+async fn a_broken_exchange_never_shows_the_token() {
+    use tests::scripted::Fault;
+    let server = ScriptedServer::start().await;
+    server.always(Reply::json(200, "{}").fault(Fault::CloseBeforeHead));
+    let cut = Client::builder()
+        .base_url(server.url())
+        .credentials(Credentials::new("u", "p"))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    // A port nothing listens on: bound, then released.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nobody = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let refused = Client::builder()
+        .base_url(&nobody)
+        .credentials(Credentials::new("u", "p"))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let order = || {
+        OrderCreateBuilder::new()
+            .purchase_country("SE")
+            .purchase_currency("SEK")
+            .order_lines([OrderLineBuilder::new()
+                .name("Shoe")
+                .quantity(1)
+                .unit_price(100)])
+    };
+    for client in [&cut, &refused] {
+        let errors = [
+            client.create_order(TOKEN, order()).await.unwrap_err(),
+            client.cancel_authorization(TOKEN).await.unwrap_err(),
+            client
+                .create_customer_token(TOKEN, token_body())
+                .await
+                .unwrap_err(),
+        ];
+        for error in errors {
+            assert!(
+                matches!(error, Error::Transport(_) | Error::Timeout(_)),
+                "{error:?}"
+            );
+            let mut shown = format!("{error}\n{error:?}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                shown += &format!("\n{cause}\n{cause:?}");
+                source = cause.source();
+            }
+            assert!(!shown.contains("SECRET"), "the token shows in:\n{shown}");
+        }
+    }
+}
