@@ -202,7 +202,9 @@ impl ClientHooks<Transport> for crate::generated::Client {
             span.clone(),
         )
         .instrument(span)
-        .await?;
+        .await
+        // The URL holds the session id or the authorization token: not in the error.
+        .map_err(reqwest::Error::without_url)?;
         Ok(answer.into_response(url))
     }
 }
