@@ -126,7 +126,8 @@ impl SimulatorBuilder {
         self
     }
 
-    /// The most sessions kept; beyond it, expired and then oldest sessions are evicted.
+    /// The most sessions kept; beyond it, the oldest sessions are evicted (expired ones
+    /// are swept every 30 seconds).
     pub fn max_sessions(mut self, max: usize) -> Self {
         self.max_sessions = max;
         self

@@ -165,6 +165,16 @@ struct Inner {
     version: u64,
 }
 
+impl Inner {
+    /// Drops the token index's entry for a session that is gone (or whose token was
+    /// replaced), so that the index never outgrows the sessions.
+    fn forget_token(&mut self, entry: &Entry) {
+        if let Some(authorization) = &entry.session.authorization {
+            self.tokens.remove(&authorization.token);
+        }
+    }
+}
+
 /// The sessions changed since the last [`Store::take_changes`], as they are now
 /// (`None`: removed), and the version they bring the journal to.
 pub struct Changes {
@@ -249,27 +259,29 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Stores a new session, evicting expired sessions and then the oldest ones if the
-    /// store is full; the version of the change.
-    pub fn insert(&self, id: String, session: StoredSession, now: DateTime<Utc>) -> u64 {
+    /// Stores a new session, evicting the oldest ones if the store is full (expired ones
+    /// are swept every 30 seconds); the version of the change.
+    pub fn insert(&self, id: String, session: StoredSession, _now: DateTime<Utc>) -> u64 {
         let mut inner = self.lock();
-        if inner.sessions.len() >= self.max_sessions || inner.order.len() > 2 * self.max_sessions {
-            inner.sessions.retain(|_, e| e.session.expires_at > now);
+        // The creation order also holds ids removed since: tidied once it is twice the
+        // bound, so that the cost is spread over the inserts (no pass over every session
+        // per insert: a full store took 100 times longer per create that way).
+        if inner.order.len() > 2 * self.max_sessions {
             let Inner {
                 sessions, order, ..
             } = &mut *inner;
             order.retain(|id| sessions.contains_key(id));
         }
+        // Full: the oldest go (expired ones are swept every 30 seconds anyway).
         while inner.sessions.len() >= self.max_sessions {
-            match inner.order.pop_front() {
-                Some(oldest) => {
-                    if inner.sessions.remove(&oldest).is_some()
-                        && let Some(changed) = inner.changed.as_mut()
-                    {
-                        changed.push(oldest);
-                    }
+            let Some(oldest) = inner.order.pop_front() else {
+                break;
+            };
+            if let Some(entry) = inner.sessions.remove(&oldest) {
+                inner.forget_token(&entry);
+                if let Some(changed) = inner.changed.as_mut() {
+                    changed.push(oldest);
                 }
-                None => break,
             }
         }
         inner.order.push_back(id.clone());
@@ -290,7 +302,9 @@ impl Store {
         match inner.sessions.get(id) {
             Some(entry) if entry.session.expires_at > now => Lookup::Found(entry.session.clone()),
             Some(_) => {
-                inner.sessions.remove(id);
+                if let Some(entry) = inner.sessions.remove(id) {
+                    inner.forget_token(&entry);
+                }
                 Lookup::Missing
             }
             None => Lookup::Missing,
@@ -305,28 +319,11 @@ impl Store {
         now: DateTime<Utc>,
         change: impl FnOnce(&mut StoredSession),
     ) -> Option<u64> {
-        let mut inner = self.lock();
-        match inner.sessions.get_mut(id) {
-            Some(held) if held.session.expires_at > now => {
-                // Copies the session only if a snapshot being written still holds it.
-                let entry = Arc::make_mut(held);
-                change(&mut entry.session);
-                let token = entry
-                    .session
-                    .authorization
-                    .as_ref()
-                    .map(|a| a.token.clone());
-                if let Some(token) = token {
-                    inner.tokens.insert(token, id.to_owned());
-                }
-                if let Some(changed) = inner.changed.as_mut() {
-                    changed.push(id.to_owned());
-                }
-                inner.version += 1;
-                Some(inner.version)
-            }
-            _ => None,
-        }
+        let changed = self.modify(id, now, |session| {
+            change(session);
+            Ok::<(), std::convert::Infallible>(())
+        })?;
+        changed.ok().map(|((), version)| version)
     }
 
     /// Changes the live session `id` atomically: `change` gets a copy of the session
@@ -351,7 +348,11 @@ impl Store {
             Err(error) => return Some(Err(error)),
         };
         let token = copy.authorization.as_ref().map(|a| a.token.clone());
-        *held = Arc::new(Entry { session: copy });
+        let replaced = std::mem::replace(held, Arc::new(Entry { session: copy }));
+        let old_token = replaced.session.authorization.as_ref().map(|a| &a.token);
+        if old_token != token.as_ref() {
+            inner.forget_token(&replaced);
+        }
         if let Some(token) = token {
             inner.tokens.insert(token, id.to_owned());
         }
@@ -386,7 +387,9 @@ impl Store {
                 if !allowed(&entry.session) {
                     return (Removal::Refused, inner.version);
                 }
-                inner.sessions.remove(id);
+                if let Some(entry) = inner.sessions.remove(id) {
+                    inner.forget_token(&entry);
+                }
                 if let Some(changed) = inner.changed.as_mut() {
                     changed.push(id.to_owned());
                 }
@@ -430,6 +433,12 @@ impl Store {
         order.retain(|id| sessions.contains_key(id));
         tokens.retain(|_, id| sessions.contains_key(id));
         before - inner.sessions.len()
+    }
+
+    /// Authorization tokens indexed now (one at most per session held).
+    #[cfg(test)]
+    pub fn tokens_indexed(&self) -> usize {
+        self.lock().tokens.len()
     }
 
     /// Sessions held now (expired ones not yet evicted included).
@@ -498,5 +507,49 @@ mod tests {
             panic!("the newest session stays");
         };
         assert_eq!(c.data.to_value(), json!({"order_amount": 3}));
+    }
+
+    #[test]
+    fn the_token_index_never_outgrows_the_sessions() {
+        let store = Store::new(3);
+        let now = DateTime::from_timestamp(1_900_000_000, 0).unwrap();
+        let authorized = |token: &str| StoredSession {
+            data: JsonText::new(&json!({})),
+            client_token: None,
+            categories: JsonText::new(&json!([])),
+            expires_at: now + chrono::Duration::hours(1),
+            completed: false,
+            authorization: Some(Box::new(Authorization {
+                token: token.into(),
+                payment_method_category: "pay_later".into(),
+                fraud_status: "ACCEPTED".into(),
+                expires_at: now + chrono::Duration::hours(1),
+                state: AuthorizationState::Open,
+            })),
+            order: None,
+            customer_token: None,
+            finalize_pending: None,
+        };
+        // Evictions of a full store take their tokens along.
+        for n in 0..50 {
+            store.insert(format!("s-{n}"), authorized(&format!("t-{n}")), now);
+        }
+        assert_eq!((store.len(), store.tokens_indexed()), (3, 3));
+        assert_eq!(store.session_of_token("t-49", now).as_deref(), Some("s-49"));
+        assert_eq!(store.session_of_token("t-0", now), None);
+        // A new approval replaces the old token in the index.
+        for n in 0..10 {
+            store.update("s-49", now, |s| {
+                s.authorization.as_mut().unwrap().token = format!("again-{n}");
+            });
+        }
+        assert_eq!(store.tokens_indexed(), 3);
+        assert_eq!(
+            store.session_of_token("again-9", now).as_deref(),
+            Some("s-49")
+        );
+        // A removed session's token goes too.
+        store.remove_if("s-48", now, |_| true);
+        assert_eq!(store.tokens_indexed(), 2);
     }
 }
