@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: one run that measures the client against a raw reqwest baseline
 //! and the openapi-generator Rust client, the generated codecs against plain serde, the
-//! simulator against Prism, and build times; then rewrites the figures in BENCHMARKS.md.
+//! simulator against Prism, the simulator's state file at scale (`persistence.rs`), and
+//! build times; then rewrites the figures in BENCHMARKS.md.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -128,10 +129,19 @@ pub fn run(root: &Path, quick: bool) -> Result<String, String> {
         }
     }
 
+    step("the simulator's state file at scale (100,000 sessions held)");
+    let persistence = crate::persistence::run(
+        &target_dir.join("release/klarna-simulator"),
+        &bench_dir.join("persistence"),
+    )?;
+
     step("build times");
     let builds = build_times(root, &bench_dir, &manifest)?;
 
-    let figures = render(&client, &footprint, &codec, &servers, &builds, quick);
+    let figures = format!(
+        "{}\n### The simulator's state file at scale\n\n{persistence}",
+        render(&client, &footprint, &codec, &servers, &builds, quick)
+    );
     let path = root.join("BENCHMARKS.md");
     let current = std::fs::read_to_string(&path)
         .unwrap_or_else(|_| format!("# Benchmarks\n\n{BEGIN}\n{END}\n"));

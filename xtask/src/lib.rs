@@ -2,6 +2,9 @@
 
 pub mod bench;
 pub mod generate;
+pub mod load;
+pub mod persistence;
 pub mod regen;
 pub mod rules;
+pub mod soak;
 pub mod spec;

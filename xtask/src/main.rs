@@ -1,7 +1,7 @@
 //! `cargo xtask validate` checks `openapi/klarna-payments.yaml` against the project's
 //! rules; `cargo xtask regen [--check]` refreshes (or checks) what derives from it.
 
-use xtask::{bench, regen, rules, spec};
+use xtask::{bench, persistence, regen, rules, soak, spec};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +16,10 @@ commands:
 
   bench [--quick]          measure client overhead, codecs, simulator vs Prism and
                            build times; rewrite the figures in BENCHMARKS.md
+  persistence              the simulator's state file at scale (100,000 sessions held:
+                           durable creates/s, memory, kill -9 and restart); release build
+  soak [--minutes N]       mixed traffic against the persistent simulator for N minutes
+                           (default 10), RSS and p99 each minute, into RELIABILITY.md
 
 SPEC defaults to openapi/klarna-payments.yaml in the workspace root.";
 
@@ -40,11 +44,56 @@ fn main() -> ExitCode {
             finish(regen::run(&root, &spec_path, check))
         }
         Some("bench") => finish(bench::run(&root, args.iter().any(|a| a == "--quick"))),
+        Some("persistence") => finish(
+            release_simulator(&root)
+                .and_then(|binary| persistence::run(&binary, &root.join("target/persistence"))),
+        ),
+        Some("soak") => {
+            let minutes = match args.iter().position(|a| a == "--minutes") {
+                Some(i) => match args.get(i + 1).and_then(|m| m.parse::<usize>().ok()) {
+                    Some(minutes) if (1..=60).contains(&minutes) => minutes,
+                    _ => {
+                        eprintln!("--minutes takes a number from 1 to 60\n\n{USAGE}");
+                        return ExitCode::from(2);
+                    }
+                },
+                None => 10,
+            };
+            finish(
+                release_simulator(&root).and_then(|binary| {
+                    soak::run(&root, &binary, &root.join("target/soak"), minutes)
+                }),
+            )
+        }
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Builds the simulator in release mode; the binary's path.
+fn release_simulator(root: &std::path::Path) -> Result<PathBuf, String> {
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root)
+            .args(["build", "--release", "-p", "klarna-simulator"])
+            .status()
+            .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("building the simulator failed".into());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release/klarna-simulator"))
 }
 
 /// Prints a task's outcome and turns it into the exit code.
