@@ -178,6 +178,30 @@ impl SimulatorBuilder {
         self
     }
 
+    /// The router over a fresh in-memory state with these settings (no socket, state
+    /// file or expiry sweep; invalid faults left out), to drive requests in-process, as
+    /// the fuzz targets in `fuzz/` do. Not part of the stable API.
+    #[doc(hidden)]
+    pub fn into_router(self) -> Router {
+        let faults = FaultSet::default();
+        for fault in self.faults {
+            let _ = faults.add(fault);
+        }
+        router(Arc::new(AppState {
+            store: Store::new(self.max_sessions),
+            clock: self.clock,
+            authorization: basic(&self.username, &self.password),
+            create_bucket: self.rate_limit.map(|l| Bucket::new(l.create_per_second)),
+            other_bucket: self.rate_limit.map(|l| Bucket::new(l.other_per_second)),
+            session_lifetime: self.session_lifetime,
+            faults,
+            requests: RequestLog::new(self.request_log),
+            persister: None,
+            signer: TokenSigner::new(),
+            callback_hosts: CallbackHosts(self.callback_hosts),
+        }))
+    }
+
     /// How long a request's head may take to arrive (default
     /// [`DEFAULT_HEADER_READ_TIMEOUT`](crate::DEFAULT_HEADER_READ_TIMEOUT), 10 s): a
     /// connection's first request from the moment the connection is taken up, a later

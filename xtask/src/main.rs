@@ -1,7 +1,8 @@
 //! `cargo xtask validate` checks `openapi/klarna-payments.yaml` against the project's
-//! rules; `cargo xtask regen [--check]` refreshes (or checks) what derives from it.
+//! rules; `cargo xtask regen [--check]` refreshes (or checks) what derives from it;
+//! `cargo xtask bench` measures; `cargo xtask fuzz` runs the fuzz targets of `fuzz/`.
 
-use xtask::{bench, persistence, regen, rules, soak, spec};
+use xtask::{bench, fuzz, persistence, regen, rules, soak, spec};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +17,13 @@ commands:
 
   bench [--quick]          measure client overhead, codecs, simulator vs Prism and
                            build times; rewrite the figures in BENCHMARKS.md
+
+  fuzz [--target NAME]... [--runs N | --seconds S] [--smoke] [-- FLAGS]
+                           build the libFuzzer targets of fuzz/ (stable toolchain,
+                           needs a C++ compiler) and run each in turn: decode,
+                           validate, simulator, schema; N defaults to 10000000;
+                           --smoke: 3000 runs each from the seeds (CI); FLAGS go
+                           to libFuzzer. Corpora, findings, logs in target/fuzz/
   persistence              the simulator's state file at scale (100,000 sessions held:
                            durable creates/s, memory, kill -9 and restart); release build
   soak [--minutes N]       mixed traffic against the persistent simulator for N minutes
@@ -44,6 +52,13 @@ fn main() -> ExitCode {
             finish(regen::run(&root, &spec_path, check))
         }
         Some("bench") => finish(bench::run(&root, args.iter().any(|a| a == "--quick"))),
+        Some("fuzz") => match fuzz::parse_args(&args[1..]) {
+            Ok(options) => finish(fuzz::run(&root, &options)),
+            Err(message) => {
+                eprintln!("{message}\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
         Some("persistence") => finish(
             release_simulator(&root)
                 .and_then(|binary| persistence::run(&binary, &root.join("target/persistence"))),
