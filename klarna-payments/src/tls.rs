@@ -43,6 +43,11 @@ mod ring_default {
     feature = "rustls-ring",
     not(any(feature = "rustls-aws-lc", feature = "native-tls"))
 ))]
+// rustls 0.23.48 deprecates `ring::default_provider` because ring has no post-quantum
+// key exchange, and offers no other way to get the ring provider: rustls itself still
+// builds it so, under the same `allow`. Post-quantum key exchange comes with the
+// `rustls-aws-lc` feature.
+#[allow(deprecated)]
 fn install_ring_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Losing a race to another installer is fine: a provider is then installed.
