@@ -259,6 +259,17 @@ async fn the_shopper_may_be_declined_or_left_pending() {
     assert_eq!(missing.unwrap_err().status.as_u16(), 404);
 }
 
+/// A one-line order, for calls whose answer is scripted.
+fn small_order() -> OrderCreateBuilder {
+    OrderCreateBuilder::new()
+        .purchase_country("SE")
+        .purchase_currency("SEK")
+        .order_lines([OrderLineBuilder::new()
+            .name("Shoe")
+            .quantity(1)
+            .unit_price(100)])
+}
+
 fn token_body() -> CustomerTokenCreateBuilder {
     CustomerTokenCreateBuilder::new()
         .purchase_country("SE")
@@ -460,15 +471,6 @@ async fn every_documented_answer_maps_to_the_error_and_no_text_shows_the_token()
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
-    let order = || {
-        OrderCreateBuilder::new()
-            .purchase_country("SE")
-            .purchase_currency("SEK")
-            .order_lines([OrderLineBuilder::new()
-                .name("Shoe")
-                .quantity(1)
-                .unit_price(100)])
-    };
     let error_body = |code: &str| {
         format!(r#"{{"error_code":"{code}","error_messages":["Refused"],"correlation_id":"c-1"}}"#)
     };
@@ -491,7 +493,7 @@ async fn every_documented_answer_maps_to_the_error_and_no_text_shows_the_token()
             Reply::json(status, &error_body(code)),
         ]);
         let errors = [
-            client.create_order(TOKEN, order()).await.unwrap_err(),
+            client.create_order(TOKEN, small_order()).await.unwrap_err(),
             client.cancel_authorization(TOKEN).await.unwrap_err(),
             client
                 .create_customer_token(TOKEN, token_body())
@@ -510,7 +512,7 @@ async fn every_documented_answer_maps_to_the_error_and_no_text_shows_the_token()
         Reply::empty(204),
         Reply::json(200, &format!(r#"{{"token_id":"{TOKEN}"}}"#)),
     ]);
-    let placed = client.create_order(TOKEN, order()).await.unwrap();
+    let placed = client.create_order(TOKEN, small_order()).await.unwrap();
     assert_eq!(
         placed.fraud_status.as_ref().map(|s| s.as_str()),
         Some("UNDER_REVIEW")
@@ -573,18 +575,9 @@ async fn a_broken_exchange_never_shows_the_token() {
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
-    let order = || {
-        OrderCreateBuilder::new()
-            .purchase_country("SE")
-            .purchase_currency("SEK")
-            .order_lines([OrderLineBuilder::new()
-                .name("Shoe")
-                .quantity(1)
-                .unit_price(100)])
-    };
     for client in [&cut, &refused] {
         let errors = [
-            client.create_order(TOKEN, order()).await.unwrap_err(),
+            client.create_order(TOKEN, small_order()).await.unwrap_err(),
             client.cancel_authorization(TOKEN).await.unwrap_err(),
             client
                 .create_customer_token(TOKEN, token_body())
